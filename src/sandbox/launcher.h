@@ -1,0 +1,69 @@
+// The launcher: a single-threaded process, forked from the server at start-up before any
+// thread exists, that does every clone() of kindling. The multi-threaded server never forks for
+// set-up; it sends a SpawnSpec over a socket and gets back the environment's pid and pidfd.
+//
+// Each environment is a new pid namespace whose pid 1 ("init", a copy of the launcher) joins the
+// environment's cgroup, forks the runtime (stdout+stderr on the log pipe, stdin /dev/null, cwd,
+// argv, env; every other descriptor closed at exec), reaps orphans, and writes the runtime's wait
+// status to the status pipe when it exits; then init exits and the kernel kills whatever else
+// remains in the namespace. Killing init (through the pidfd) destroys the whole tree.
+//
+// Lifetime: the launcher dies with the server (PR_SET_PDEATHSIG) and environments die with the
+// launcher, so a server killed with SIGKILL leaves no running environment behind.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "sandbox/cgroups.h"
+#include "sandbox/spawn_spec.h"
+#include "util/status.h"
+#include "util/unique_fd.h"
+
+namespace kindling::sandbox {
+
+struct Spawned {
+  pid_t pid = -1;   // host pid of the environment's init
+  UniqueFd pidfd;   // for pidfd_send_signal
+};
+
+// Server side of the launcher. Thread-safe.
+class LauncherClient {
+ public:
+  using SpawnCallback = std::function<void(Result<Spawned>)>;
+
+  // Sweeps leftovers of a previous run from `cgroups`, then forks the launcher process.
+  // REQUIRES: the calling process has exactly one thread.
+  static Result<std::unique_ptr<LauncherClient>> Start(CgroupManager cgroups);
+  ~LauncherClient();
+
+  // Asks for an environment. `log_w` becomes the runtime's stdout and stderr; `status_w`
+  // receives its 4-byte wait status when it exits. `done` runs on the launcher reply thread.
+  void Spawn(const SpawnSpec& spec, UniqueFd log_w, UniqueFd status_w, SpawnCallback done);
+
+  const CgroupManager& cgroups() const { return cgroups_; }
+  pid_t launcher_pid() const { return launcher_pid_; }
+
+ private:
+  LauncherClient(CgroupManager cgroups, UniqueFd sock, pid_t pid);
+  void ReplyLoop();
+
+  CgroupManager cgroups_;
+  UniqueFd sock_;
+  pid_t launcher_pid_;
+  std::mutex mu_;
+  std::map<uint64_t, SpawnCallback> pending_;  // guarded by mu_
+  uint64_t next_id_ = 1;                        // guarded by mu_
+  bool dead_ = false;                           // guarded by mu_
+  std::thread reply_thread_;
+};
+
+// Entry point of the launcher process. Never returns.
+[[noreturn]] void RunLauncher(int sock, const CgroupManager& cgroups, pid_t server_pid);
+
+}  // namespace kindling::sandbox
