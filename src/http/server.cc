@@ -35,10 +35,11 @@ Response Handler::OnBadRequest(std::string_view) { return MakeResponse(400, "", 
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(asio::ip::tcp::socket socket, Handler* handler, const ServerOptions& options)
+  Session(asio::ip::tcp::socket socket, std::shared_ptr<Handler> handler,
+          const ServerOptions& options)
       : loop_(&static_cast<asio::io_context&>(socket.get_executor().context())),
         stream_(std::move(socket)),
-        handler_(handler),
+        handler_(std::move(handler)),
         options_(options) {
     stream_.socket().set_option(asio::ip::tcp::no_delay(true));
   }
@@ -104,7 +105,6 @@ class Session : public std::enable_shared_from_this<Session> {
       return Reject(handler_->OnBodyTooLarge(header));
     }
     parser_->body_limit(policy.limit);
-    too_large_response_ = handler_->OnBodyTooLarge(header);
     if (expect_continue && !parser_->is_done()) {
       auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
       asio::async_write(stream_, asio::buffer(*cont),
@@ -125,7 +125,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnBody(beast::error_code ec) {
-    if (ec == bhttp::error::body_limit) return Reject(std::move(too_large_response_));
+    if (ec == bhttp::error::body_limit) {
+      return Reject(handler_->OnBodyTooLarge(parser_->get().base()));
+    }
     if (ec) return OnReadError(ec);
     stream_.expires_never();  // the handler may take as long as the function runs
     awaiting_response_ = true;
@@ -189,13 +191,12 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::io_context* loop_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  Handler* handler_;
+  std::shared_ptr<Handler> handler_;
   ServerOptions options_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::request_parser<bhttp::buffer_body>> drain_parser_;
   char drain_buf_[16 * 1024];
   Response drain_response_;
-  Response too_large_response_;
   Response response_;
   bool keep_alive_ = true;
   bool awaiting_response_ = false;
@@ -208,13 +209,15 @@ void ResponseSink::Send(Response&& response, bool close) const {
 
 asio::io_context* ResponseSink::loop() const { return session_ ? session_->loop() : nullptr; }
 
-void StartSession(asio::ip::tcp::socket socket, Handler* handler, const ServerOptions& options) {
+void StartSession(asio::ip::tcp::socket socket, std::shared_ptr<Handler> handler,
+          const ServerOptions& options) {
   std::make_shared<Session>(std::move(socket), handler, options)->Start();
 }
 
 namespace {
 
-void AcceptOne(asio::ip::tcp::acceptor& acceptor, Handler* handler, ServerOptions options) {
+void AcceptOne(asio::ip::tcp::acceptor& acceptor, std::shared_ptr<Handler> handler,
+               ServerOptions options) {
   acceptor.async_accept([&acceptor, handler, options](beast::error_code ec,
                                                       asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
@@ -233,9 +236,9 @@ void AcceptOne(asio::ip::tcp::acceptor& acceptor, Handler* handler, ServerOption
 
 }  // namespace
 
-void AcceptLoop(asio::ip::tcp::acceptor& acceptor, Handler* handler,
+void AcceptLoop(asio::ip::tcp::acceptor& acceptor, std::shared_ptr<Handler> handler,
                 const ServerOptions& options) {
-  AcceptOne(acceptor, handler, options);
+  AcceptOne(acceptor, std::move(handler), options);
 }
 
 }  // namespace kindling::http

@@ -69,13 +69,14 @@ struct ServerOptions {
   uint32_t header_limit = 64 * 1024;
 };
 
-// Starts a Session on an accepted socket. `handler` must outlive the session.
-void StartSession(boost::asio::ip::tcp::socket socket, Handler* handler,
+// Starts a Session on an accepted socket; the session keeps `handler` alive.
+void StartSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<Handler> handler,
                   const ServerOptions& options);
 
 // Accepts connections on `acceptor` (already listening) and starts a Session for each, forever,
-// until the acceptor is closed. `handler` must outlive the acceptor.
-void AcceptLoop(boost::asio::ip::tcp::acceptor& acceptor, Handler* handler,
+// until the acceptor is closed. The acceptor must outlive the loop; sessions keep `handler`
+// alive.
+void AcceptLoop(boost::asio::ip::tcp::acceptor& acceptor, std::shared_ptr<Handler> handler,
                 const ServerOptions& options);
 
 }  // namespace kindling::http

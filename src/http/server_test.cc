@@ -43,7 +43,7 @@ class ServerTest : public ::testing::Test {
     ServerOptions opts;
     opts.request_timeout = std::chrono::seconds(2);
     opts.header_limit = 4096;
-    AcceptLoop(acceptor_, &handler_, opts);
+    AcceptLoop(acceptor_, handler_, opts);
     thread_ = std::thread([this] { ctx_.run(); });
   }
   void TearDown() override {
@@ -85,7 +85,7 @@ class ServerTest : public ::testing::Test {
 
   asio::io_context ctx_;
   asio::ip::tcp::acceptor acceptor_{ctx_};
-  EchoHandler handler_;
+  std::shared_ptr<EchoHandler> handler_ = std::make_shared<EchoHandler>();
   std::thread thread_;
   uint16_t port_ = 0;
 };

@@ -13,13 +13,15 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 namespace kindling {
 
 template <typename T>
 class Published {
  public:
-  explicit Published(std::shared_ptr<const T> initial) : current_(std::move(initial)) {}
+  explicit Published(std::shared_ptr<const T> initial)
+      : current_(std::move(initial)), serial_(NextSerial()) {}
 
   void Publish(std::shared_ptr<const T> next) {
     std::lock_guard lock(mu_);
@@ -55,10 +57,29 @@ class Published {
     uint64_t generation_ = 0;
   };
 
+  // The calling thread's cached snapshot (a Reader kept per thread and per Published object):
+  // lock-free unless something was published since this thread last looked.
+  const T& Local() const { return LocalReader().Get(); }
+  std::shared_ptr<const T> LocalShared() const { return LocalReader().GetShared(); }
+
  private:
+  static uint64_t NextSerial() {
+    static std::atomic<uint64_t> next{1};
+    return next++;
+  }
+  Reader& LocalReader() const {
+    // Keyed by a serial, never by address, so a later object at the same address cannot pick
+    // up a dead object's reader.
+    thread_local std::unordered_map<uint64_t, Reader> readers;
+    auto it = readers.find(serial_);
+    if (it == readers.end()) it = readers.emplace(serial_, Reader(this)).first;
+    return it->second;
+  }
+
   mutable std::mutex mu_;
   std::shared_ptr<const T> current_;  // guarded by mu_
   std::atomic<uint64_t> generation_{1};
+  const uint64_t serial_;
 };
 
 }  // namespace kindling

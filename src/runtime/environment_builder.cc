@@ -1,0 +1,92 @@
+#include "runtime/environment_builder.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "util/clock.h"
+
+namespace kindling::runtime {
+
+std::string EnvironmentBuilder::LogStreamName(const control::FunctionConfig& config,
+                                              const std::string& instance_hex, int64_t wall_ms) {
+  return FormatLogStreamDate(wall_ms) + "/[" + config.version + "]" + instance_hex;
+}
+
+Result<sandbox::SpawnSpec> EnvironmentBuilder::Build(const control::FunctionConfig& config,
+                                                     const std::string& code_dir,
+                                                     const std::string& runtime_api,
+                                                     const std::string& instance_hex) const {
+  KINDLING_ASSIGN_OR_RETURN(const control::RuntimeInfo* rt, runtimes_->Find(config.runtime));
+  sandbox::SpawnSpec spec;
+  switch (rt->family) {
+    case control::RuntimeFamily::kPython:
+      spec.argv = {rt->executable, runtime_dir_ + "/python/bootstrap.py"};
+      break;
+    case control::RuntimeFamily::kNode:
+      spec.argv = {rt->executable, runtime_dir_ + "/node/index.mjs"};
+      break;
+    case control::RuntimeFamily::kProvided: {
+      std::string bootstrap = code_dir + "/bootstrap";
+      struct stat st;
+      if (stat(bootstrap.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return InvalidParameter("Couldn't find valid bootstrap(s): [/var/task/bootstrap "
+                                "/opt/bootstrap]");
+      }
+      if (access(bootstrap.c_str(), X_OK) != 0) {
+        return InvalidParameter("Couldn't find valid bootstrap(s): [/var/task/bootstrap "
+                                "/opt/bootstrap] (/var/task/bootstrap is not executable)");
+      }
+      spec.argv = {bootstrap};
+      break;
+    }
+  }
+  std::map<std::string, std::string> env;
+  if (config.environment) env = *config.environment;
+  // Unreserved defaults: the function may override these.
+  auto dflt = [&](const char* k, std::string v) { env.emplace(k, std::move(v)); };
+  dflt("LANG", "en_US.UTF-8");
+  dflt("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin");
+  dflt("LD_LIBRARY_PATH", "/lib64:/usr/lib64:" + runtime_dir_ + ":" + runtime_dir_ + "/lib:" +
+                              code_dir + ":" + code_dir + "/lib:/opt/lib");
+  if (rt->family == control::RuntimeFamily::kNode) {
+    std::string major = config.runtime.substr(6, config.runtime.find('.') - 6);
+    dflt("NODE_PATH", "/opt/nodejs/node" + major + "/node_modules:/opt/nodejs/node_modules:" +
+                          runtime_dir_ + "/node_modules");
+  }
+  // Reserved: always ours.
+  auto set = [&](const char* k, std::string v) { env[k] = std::move(v); };
+  set("_HANDLER", config.handler);
+  set("AWS_LAMBDA_RUNTIME_API", runtime_api);
+  set("LAMBDA_TASK_ROOT", code_dir);
+  set("LAMBDA_RUNTIME_DIR", runtime_dir_);
+  set("AWS_LAMBDA_FUNCTION_NAME", config.name);
+  set("AWS_LAMBDA_FUNCTION_VERSION", config.version);
+  set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", std::to_string(config.memory_mb));
+  set("AWS_LAMBDA_LOG_GROUP_NAME", config.log_group);
+  set("AWS_LAMBDA_LOG_STREAM_NAME", LogStreamName(config, instance_hex, WallMillisNow()));
+  set("AWS_REGION", account_.region);
+  set("AWS_DEFAULT_REGION", account_.region);
+  set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+  set("TZ", ":UTC");
+  if (!rt->execution_env.empty()) {
+    set("AWS_EXECUTION_ENV", rt->execution_env);
+  } else {
+    env.erase("AWS_EXECUTION_ENV");
+  }
+  if (config.log_format == "JSON") {
+    set("AWS_LAMBDA_LOG_FORMAT", "JSON");
+    set("AWS_LAMBDA_LOG_LEVEL", config.application_log_level);
+  }
+  for (const auto& [k, v] : env) spec.env.push_back(k + "=" + v);
+  spec.cwd = code_dir;
+  spec.cgroup = "env-" + instance_hex;
+  spec.limits.memory_bytes = static_cast<int64_t>(config.memory_mb) << 20;
+  spec.limits.pids_max = 1024;
+  // CPU share proportional to memory: 1769 MB is one full vCPU on Lambda.
+  spec.limits.cpu_weight = std::max<int64_t>(2, static_cast<int64_t>(config.memory_mb) * 1024 / 1769);
+  return spec;
+}
+
+}  // namespace kindling::runtime
