@@ -39,6 +39,7 @@ std::string FunctionConfig::ToStoredJson() const {
   o["system_log_level"] = system_log_level;
   o["last_modified"] = last_modified;
   o["revision_id"] = revision_id;
+  if (!source_revision_id.empty()) o["source_revision_id"] = source_revision_id;
   o["passthrough"] = passthrough_json;
   return json::serialize(o);
 }
@@ -84,6 +85,7 @@ Result<FunctionConfig> FunctionConfig::FromStoredJson(const std::string& text) {
   c.system_log_level = str("system_log_level");
   c.last_modified = str("last_modified");
   c.revision_id = str("revision_id");
+  c.source_revision_id = str("source_revision_id");
   c.passthrough_json = str("passthrough");
   if (c.passthrough_json.empty()) c.passthrough_json = "{}";
   if (c.name.empty() || c.version.empty()) return Internal("corrupt stored function configuration");

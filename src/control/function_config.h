@@ -43,6 +43,9 @@ struct FunctionConfig {
   std::string system_log_level;       // JSON format only
   std::string last_modified;       // "2020-04-10T19:06:32.563+0000"
   std::string revision_id;
+  // For a published version: the $LATEST RevisionId it was published from. PublishVersion is
+  // idempotent while $LATEST still has that revision.
+  std::string source_revision_id;
   // Optional fields kindling stores and reports but does not act on (yet), as a JSON object
   // text: VpcConfig, DeadLetterConfig, KMSKeyArn, FileSystemConfigs, ImageConfig, SnapStart...
   std::string passthrough_json = "{}";

@@ -49,16 +49,6 @@ Result<Page<T>> Paginate(const std::vector<T>& sorted, KeyFn key, const ListInpu
   return page;
 }
 
-// The parts of a configuration that make two versions "the same" for PublishVersion.
-std::string ContentKey(const FunctionConfig& c) {
-  FunctionConfig k = c;
-  k.version.clear();
-  k.revision_id.clear();
-  k.last_modified.clear();
-  k.description.clear();
-  return k.ToStoredJson();
-}
-
 Status AliasNotFound(const Account& a, const std::string& name, const std::string& alias,
                      bool get) {
   std::string arn = QualifiedArn(a, name, alias);
@@ -272,12 +262,13 @@ Result<std::shared_ptr<const FunctionConfig>> FunctionService::CreateFunction(
   rec->latest = cfg;
   rec->tags = in.tags;
   store::WriteBatch batch;
+  // The function row first: versions reference it.
+  batch.PutFunction(ref.name, rec->MetaToStoredJson());
+  batch.PutVersion(ref.name, std::string(kLatest), cfg->ToStoredJson());
   std::shared_ptr<const FunctionConfig> result = cfg;
   if (in.publish) {
     KINDLING_ASSIGN_OR_RETURN(result, PublishLocked(rec.get(), std::nullopt, &batch));
   }
-  batch.PutFunction(ref.name, rec->MetaToStoredJson());
-  batch.PutVersion(ref.name, std::string(kLatest), cfg->ToStoredJson());
   KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
   Install(ref.name, rec);
   return result;
@@ -389,6 +380,7 @@ Result<std::shared_ptr<FunctionConfig>> FunctionService::NewVersionOf(
     const FunctionConfig& latest, int64_t number, const std::optional<std::string>& desc) {
   auto v = std::make_shared<FunctionConfig>(latest);
   v->version = std::to_string(number);
+  v->source_revision_id = latest.revision_id;
   v->revision_id = NewUuid();
   v->last_modified = FormatLambdaTimestamp(clock_->WallMillis());
   if (desc) v->description = *desc;
@@ -399,7 +391,7 @@ Result<std::shared_ptr<const FunctionConfig>> FunctionService::PublishLocked(
     FunctionRecord* rec, const std::optional<std::string>& desc, store::WriteBatch* batch) {
   if (!rec->versions.empty()) {
     const auto& newest = rec->versions.rbegin()->second;
-    if (ContentKey(*newest) == ContentKey(*rec->latest)) return newest;
+    if (newest->source_revision_id == rec->latest->revision_id) return newest;
   }
   int64_t n = rec->last_version + 1;
   KINDLING_ASSIGN_OR_RETURN(auto v, NewVersionOf(*rec->latest, n, desc));

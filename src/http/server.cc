@@ -80,6 +80,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadHeader() {
     parser_.emplace();
     parser_->header_limit(options_.header_limit);
+    // Beast would check its default body limit against Content-Length while reading the header;
+    // the Handler's BodyPolicy decides instead, once the header is in.
+    parser_->body_limit(boost::none);
     // A connection idle between requests gets the idle deadline; once bytes arrive the whole
     // request must finish within request_timeout (re-armed when the header is in).
     ArmDeadline(buffer_.size() > 0 ? options_.request_timeout : options_.idle_timeout);
@@ -139,6 +142,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Reads and discards a body that is over the limit, then answers `response`.
   void Drain(Response response) {
     drain_parser_.emplace(std::move(*parser_));
+    drain_parser_->body_limit(boost::none);  // bounded by Content-Length <= drain_limit
     parser_.reset();
     drain_response_ = std::move(response);
     DrainSome();

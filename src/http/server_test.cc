@@ -17,7 +17,10 @@ namespace asio = boost::asio;
 
 class EchoHandler : public Handler {
  public:
-  BodyPolicy OnHeader(const RequestHeader&) override { return {.limit = 100, .drain_limit = 1000}; }
+  BodyPolicy OnHeader(const RequestHeader& h) override {
+    if (h.target() == "/big") return {.limit = 3 << 20, .drain_limit = 3 << 20};
+    return {.limit = 100, .drain_limit = 1000};
+  }
   void OnRequest(Request&& req, ResponseSink sink) override {
     if (req.target() == "/later") {
       // Answer from another thread: the sink must post back to the session's loop.
@@ -119,6 +122,17 @@ TEST_F(ServerTest, OversizedBodyWithinDrainLimitGets413AndConnectionStaysUsable)
   SendAll(fd, "GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
   r = ReadResponse(fd);
   EXPECT_NE(r.find("/after:"), std::string::npos) << r;
+  close(fd);
+}
+
+TEST_F(ServerTest, BodiesAboveBeastsDefaultLimitAreAcceptedWhenThePolicyAllows) {
+  int fd = Connect();
+  std::string body(2 << 20, 'z');
+  SendAll(fd, "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+                  "\r\n\r\n" + body);
+  auto r = ReadResponse(fd);
+  EXPECT_NE(r.find("200 OK"), std::string::npos) << r.substr(0, 200);
+  EXPECT_EQ(r.size() - r.find("\r\n\r\n") - 4, body.size() + 5);  // "/big:" + body
   close(fd);
 }
 
