@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 
 #include "util/clock.h"
@@ -48,6 +49,7 @@ Result<sandbox::SpawnSpec> EnvironmentBuilder::Build(const control::FunctionConf
   auto dflt = [&](const char* k, std::string v) { env.emplace(k, std::move(v)); };
   dflt("LANG", "en_US.UTF-8");
   dflt("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin");
+  dflt("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR");
   dflt("LD_LIBRARY_PATH", "/lib64:/usr/lib64:" + runtime_dir_ + ":" + runtime_dir_ + "/lib:" +
                               code_dir + ":" + code_dir + "/lib:/opt/lib");
   if (rt->family == control::RuntimeFamily::kNode) {

@@ -117,3 +117,14 @@ def test_sigkill_leaves_no_environment_and_restart_sweeps_cgroups(start_server, 
     assert kindling_cgroups(data)
     s2.stop()
     assert kindling_cgroups(data) == []
+
+
+def test_idle_environments_are_reaped_after_the_idle_timeout(start_server):
+    s = start_server(extra_args=["--idle-timeout", "1s"])
+    lam = lambda_client(s.endpoint)
+    name = unique("idle")
+    create(lam, name, "python3.11", "handlers.echo", zip_dir(FUNCTIONS / "python"))
+    first = invoke(lam, name)[1]["environment"]
+    assert invoke(lam, name)[1]["environment"] == first  # warm within the timeout
+    time.sleep(3)
+    assert invoke(lam, name)[1]["environment"] != first  # reaped, so a new one
