@@ -15,9 +15,9 @@
 //   }
 //
 // Thread safety: Run() is a single-threaded loop; the handler runs on the thread that called
-// Run(), one invocation at a time. Run() and FailInit() read and set process environment
-// variables (setenv is not thread-safe), so other threads must not touch the environment while
-// they run.
+// Run(), one invocation at a time. Run() reads the environment and sets _X_AMZN_TRACE_ID before
+// each invocation (the environment is not thread-safe), so other threads must not change the
+// environment while it runs.
 //
 // Ownership: Run() owns the Invocation it passes to the handler and reuses its buffers for the
 // next event; the reference (and any pointer into its strings) is valid only until the handler
@@ -69,7 +69,8 @@ class Response {
  public:
   // A success whose body is already-encoded JSON; posted as application/json.
   static Response Json(std::string json);
-  // A success with any bytes and content type (CR and LF are removed from the content type).
+  // A success with any bytes and content type (control characters are removed from the content
+  // type; an empty one means application/json).
   static Response Raw(std::string body, std::string_view content_type);
   // A function error. The caller sees {"errorMessage","errorType","stackTrace":[]}; error_type is
   // also sent as the Lambda-Runtime-Function-Error-Type header (control characters removed).

@@ -78,10 +78,10 @@ void AppendPathSegment(std::string_view segment, std::string* path) {
 }
 
 // One request; false (after logging why) on a transport error or a non-2xx status.
-bool Exchange(HttpClient& client, const HttpRequest& request, HttpResponse* reply,
+bool Exchange(HttpClient* client, const HttpRequest& request, HttpResponse* reply,
               std::string* body) {
-  if (!client.RoundTrip(request, reply, body)) {
-    LogError(std::string(request.method) + " " + std::string(request.path), client.error());
+  if (!client->RoundTrip(request, reply, body)) {
+    LogError(std::string(request.method) + " " + std::string(request.path), client->error());
     return false;
   }
   if (reply->status() < 200 || reply->status() > 299) {
@@ -173,7 +173,7 @@ Response Invoke(const Handler& handler, const Invocation& inv) {
 }
 
 // Posts `response` to `path` as a success or an error.
-bool Post(HttpClient& client, std::string_view path, const Response& response, HttpResponse* reply,
+bool Post(HttpClient* client, std::string_view path, const Response& response, HttpResponse* reply,
           std::string* reply_body) {
   HttpHeader headers[2] = {{"Content-Type", response.content_type()},
                            {kErrorTypeHeader, response.error_type()}};
@@ -260,7 +260,7 @@ int Run(const Handler& handler) {
   TraceIdEnv trace_env;
   const HttpRequest next{"GET", kNextPath, nullptr, 0, {}};
   for (;;) {
-    if (!Exchange(client, next, &reply, &inv.payload)) return 1;
+    if (!Exchange(&client, next, &reply, &inv.payload)) return 1;
     if (!ReadInvocation(reply, &inv)) return 1;
     trace_env.Set(inv.trace_id);
     const Response response = Invoke(handler, inv);
@@ -269,7 +269,7 @@ int Run(const Handler& handler) {
     path.assign(kInvocationPrefix);
     AppendPathSegment(inv.request_id, &path);
     path.append(response.is_error() ? "/error" : "/response");
-    if (!Post(client, path, response, &reply, &reply_body)) return 1;
+    if (!Post(&client, path, response, &reply, &reply_body)) return 1;
   }
 }
 
@@ -284,7 +284,7 @@ void FailInit(std::string_view error_type, std::string_view error_message) {
   } else if (!client.SetEndpoint(api)) {
     LogError(api, client.error());
   } else {
-    Post(client, kInitErrorPath, Response::Error(error_type, error_message), &reply, &reply_body);
+    Post(&client, kInitErrorPath, Response::Error(error_type, error_message), &reply, &reply_body);
   }
   std::fflush(stdout);
   std::exit(1);
