@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "control/validation.h"
 #include "store/code_store.h"
@@ -137,6 +138,22 @@ Status FunctionService::Load() {
   current_ = next;
   published_->Publish(next);
   return Status::Ok();
+}
+
+Result<int> FunctionService::CollectGarbage() {
+  std::set<std::string> referenced;
+  for (const auto& [name, rec] : current_->functions()) {
+    referenced.insert(rec->latest->code.sha256_hex);
+    for (const auto& [n, cfg] : rec->versions) referenced.insert(cfg->code.sha256_hex);
+  }
+  KINDLING_ASSIGN_OR_RETURN(auto stored, code_->List());
+  int removed = 0;
+  for (const auto& hex : stored) {
+    if (referenced.count(hex)) continue;
+    KINDLING_RETURN_IF_ERROR(code_->Remove(hex));
+    ++removed;
+  }
+  return removed;
 }
 
 Result<FunctionService::RecordPtr> FunctionService::FindRecord(const std::string& name) const {

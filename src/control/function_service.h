@@ -57,6 +57,10 @@ class FunctionService {
 
   // Loads every function from the state store and publishes the first registry.
   Status Load();
+  // Removes packages that no version references any more. Run at start-up, before any
+  // environment exists (a running environment reads its package from the store). Returns how
+  // many were removed.
+  Result<int> CollectGarbage();
 
   const Account& account() const { return account_; }
   std::shared_ptr<const Registry> registry() const { return current_; }

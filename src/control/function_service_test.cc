@@ -184,6 +184,22 @@ TEST_F(FunctionServiceTest, DeleteRules) {
   EXPECT_EQ(svc_->DeleteFunction({"fn", std::nullopt}).code(), ErrorCode::kNotFound);
 }
 
+TEST_F(FunctionServiceTest, GarbageCollectionRemovesOnlyUnreferencedPackages) {
+  auto kept = svc_->CreateFunction(Create("keep"));
+  auto other = Create("gone");
+  other.zip_file = Zip({{"other.py", "x = 2\n"}});
+  auto gone = svc_->CreateFunction(std::move(other));
+  ASSERT_TRUE(kept.ok() && gone.ok());
+  ASSERT_TRUE(svc_->PublishVersion("keep", {}).ok());
+  ASSERT_TRUE(svc_->DeleteFunction({"gone", std::nullopt}).ok());
+  Open();  // as at the next start-up
+  auto removed = svc_->CollectGarbage();
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1);
+  EXPECT_TRUE(code_->Has((*kept)->code.sha256_hex));
+  EXPECT_FALSE(code_->Has((*gone)->code.sha256_hex));
+}
+
 TEST_F(FunctionServiceTest, ListPaginatesWithMarkers) {
   for (int i = 0; i < 7; ++i) ASSERT_TRUE(svc_->CreateFunction(Create("f" + std::to_string(i))).ok());
   ListInput in;

@@ -139,6 +139,11 @@ int RunServer(const ServerOptions& options) {
                                      &registry, &SystemClock::Get());
   functions.SetListener(&dispatcher);
   if (Status s = functions.Load(); !s.ok()) return Fail("loading functions: " + s.message());
+  if (auto gc = functions.CollectGarbage(); !gc.ok()) {
+    spdlog::warn("code store garbage collection failed: {}", gc.status().message());
+  } else if (*gc > 0) {
+    spdlog::info("removed {} package(s) no function version references", *gc);
+  }
 
   api::ApiContext actx;
   actx.functions = &functions;

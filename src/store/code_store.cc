@@ -93,6 +93,22 @@ Status CodeStore::SweepLeftovers() {
   return Status::Ok();
 }
 
+Result<std::vector<std::string>> CodeStore::List() const {
+  int fd = openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = fd >= 0 ? fdopendir(fd) : nullptr;
+  if (d == nullptr) {
+    if (fd >= 0) ::close(fd);
+    return IoError("opendir", root_, errno);
+  }
+  std::vector<std::string> out;
+  while (dirent* de = readdir(d)) {
+    std::string name = de->d_name;
+    if (IsHexDigest(name) && Has(name)) out.push_back(std::move(name));
+  }
+  closedir(d);
+  return out;
+}
+
 std::string CodeStore::StagingName() const { return std::string(kStagingPrefix) + RandomHex(8); }
 
 bool CodeStore::Has(const std::string& sha256_hex) const {

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "store/zip_extractor.h"
@@ -61,6 +62,9 @@ class CodeStore {
 
   // The stored zip bytes. NotFound if the hash is not stored.
   Result<std::string> ReadZip(const std::string& sha256_hex) const;
+
+  // Every committed hash in the store.
+  Result<std::vector<std::string>> List() const;
 
   // Deletes the tree and zip of a hash no function references any more. Removing an absent hash
   // is OK (so a retry after a crash succeeds).

@@ -255,6 +255,18 @@ TEST_F(CodeStoreTest, RemoveDeletesZipAndTreeAndIsIdempotent) {
   EXPECT_TRUE(store_->Has(again->sha256_hex));
 }
 
+TEST_F(CodeStoreTest, ListsCommittedHashes) {
+  auto a = store_->Put(MakeZip({{.name = "a.py", .data = "a = 1\n"}}));
+  auto b = store_->Put(MakeZip({{.name = "b.py", .data = "b = 2\n"}}));
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto listed = store_->List();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(std::set<std::string>(listed->begin(), listed->end()),
+            (std::set<std::string>{a->sha256_hex, b->sha256_hex}));
+  ASSERT_TRUE(store_->Remove(a->sha256_hex).ok());
+  EXPECT_EQ(*store_->List(), std::vector<std::string>{b->sha256_hex});
+}
+
 TEST_F(CodeStoreTest, OpenSweepsLeftoversOfACrash) {
   auto kept = store_->Put(Package());
   ASSERT_TRUE(kept.ok());
