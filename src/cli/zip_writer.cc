@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "util/strings.h"
+#include "util/symlink_rule.h"
 
 namespace kindling::cli {
 
@@ -39,47 +40,7 @@ struct EntryDeleter {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
 
-// Makes libarchive treat names as UTF-8 on this thread whatever the process locale is.
-class ScopedUtf8Locale {
- public:
-  ScopedUtf8Locale() : loc_(newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t{})) {
-    if (loc_ != locale_t{}) old_ = uselocale(loc_);
-  }
-  ~ScopedUtf8Locale() {
-    if (loc_ != locale_t{}) {
-      uselocale(old_);
-      freelocale(loc_);
-    }
-  }
-  ScopedUtf8Locale(const ScopedUtf8Locale&) = delete;
-  ScopedUtf8Locale& operator=(const ScopedUtf8Locale&) = delete;
 
- private:
-  locale_t loc_;
-  locale_t old_{};
-};
-
-// Why the server's extractor would refuse a symlink at `depth` directories below the root
-// pointing at `target`, or "" when it is acceptable.
-std::string SymlinkProblem(std::string_view target, size_t depth) {
-  if (target.empty()) return "has an empty target";
-  if (target[0] == '/') return "points outside the folder";
-  for (unsigned char c : target) {
-    if (c < 0x20 || c == 0x7f || c == '\\') return "has an unsupported target";
-  }
-  bool seen_name = false;
-  size_t ups = 0;
-  for (std::string_view part : Split(target, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (seen_name) return "has '..' after a name in its target";
-      if (++ups > depth) return "points outside the folder";
-    } else {
-      seen_name = true;
-    }
-  }
-  return {};
-}
 
 Status IoError(const std::string& what, const fs::path& path, const std::error_code& ec) {
   return Internal("cannot " + what + " " + path.string() + ": " + ec.message());
@@ -100,7 +61,7 @@ Status Walk(const fs::path& dir, const std::string& prefix, size_t depth, std::v
       item.kind = Kind::kSymlink;
       item.link_target = fs::read_symlink(path, ec).string();
       if (ec) return IoError("read link", path, ec);
-      std::string problem = SymlinkProblem(item.link_target, depth);
+      std::string problem = SymlinkTargetProblem(item.link_target, depth);
       if (!problem.empty()) {
         warnings->push_back("skipping symlink " + name + " -> " + item.link_target + " (" +
                             problem + ")");

@@ -156,7 +156,7 @@ TEST_F(ZipWriterTest, KeepsInsideSymlinksAndSkipsOthers) {
   ASSERT_EQ(zip->warnings.size(), 5u);
   std::string all;
   for (const auto& w : zip->warnings) all += w + "\n";
-  EXPECT_NE(all.find("skipping symlink abs -> /etc/passwd (points outside the folder)"),
+  EXPECT_NE(all.find("skipping symlink abs -> /etc/passwd (points outside the package)"),
             std::string::npos)
       << all;
   EXPECT_NE(all.find("skipping symlink lib/escape -> ../../etc/passwd"), std::string::npos);

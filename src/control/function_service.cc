@@ -162,6 +162,21 @@ Result<FunctionService::RecordPtr> FunctionService::FindRecord(const std::string
   return rec;
 }
 
+Status FunctionService::Save(const std::string& name, RecordPtr record,
+                             const store::WriteBatch& batch) {
+  KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
+  Install(name, std::move(record));
+  return Status::Ok();
+}
+
+Status FunctionService::SaveAlias(const FunctionRecord& old, const AliasConfig& alias) {
+  auto rec = std::make_shared<FunctionRecord>(old);
+  rec->aliases[alias.name] = alias;
+  store::WriteBatch batch;
+  batch.PutAlias(old.name(), alias.name, alias.ToStoredJson());
+  return Save(old.name(), rec, batch);
+}
+
 void FunctionService::Install(const std::string& name, RecordPtr record) {
   auto functions = current_->functions();
   if (record) {
@@ -286,8 +301,7 @@ Result<std::shared_ptr<const FunctionConfig>> FunctionService::CreateFunction(
   if (in.publish) {
     KINDLING_ASSIGN_OR_RETURN(result, PublishLocked(rec.get(), std::nullopt, &batch));
   }
-  KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
-  Install(ref.name, rec);
+  KINDLING_RETURN_IF_ERROR(Save(ref.name, rec, batch));
   return result;
 }
 
@@ -319,8 +333,7 @@ Result<std::shared_ptr<const FunctionConfig>> FunctionService::UpdateFunctionCod
     KINDLING_ASSIGN_OR_RETURN(result, PublishLocked(rec.get(), std::nullopt, &batch));
   }
   batch.PutVersion(name, std::string(kLatest), cfg->ToStoredJson());
-  KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
-  Install(name, rec);
+  KINDLING_RETURN_IF_ERROR(Save(name, rec, batch));
   return result;
 }
 
@@ -339,8 +352,7 @@ Result<std::shared_ptr<const FunctionConfig>> FunctionService::UpdateFunctionCon
   rec->latest = cfg;
   store::WriteBatch batch;
   batch.PutVersion(name, std::string(kLatest), cfg->ToStoredJson());
-  KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
-  Install(name, rec);
+  KINDLING_RETURN_IF_ERROR(Save(name, rec, batch));
   return std::shared_ptr<const FunctionConfig>(cfg);
 }
 
@@ -349,9 +361,7 @@ Status FunctionService::DeleteFunction(const FunctionRef& ref) {
   store::WriteBatch batch;
   if (!ref.qualifier) {
     batch.DeleteFunction(ref.name);
-    KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
-    Install(ref.name, nullptr);
-    return Status::Ok();
+    return Save(ref.name, nullptr, batch);
   }
   const std::string& q = *ref.qualifier;
   if (q == kLatest) {
@@ -376,8 +386,7 @@ Status FunctionService::DeleteFunction(const FunctionRef& ref) {
   auto rec = std::make_shared<FunctionRecord>(*old);
   rec->versions.erase(n);
   batch.DeleteVersion(ref.name, q);
-  KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
-  Install(ref.name, rec);
+  KINDLING_RETURN_IF_ERROR(Save(ref.name, rec, batch));
   return Status::Ok();
 }
 
@@ -438,8 +447,7 @@ Result<std::shared_ptr<const FunctionConfig>> FunctionService::PublishVersion(
   store::WriteBatch batch;
   KINDLING_ASSIGN_OR_RETURN(auto v, PublishLocked(rec.get(), in.description, &batch));
   if (batch.empty()) return v;  // nothing changed since the newest version
-  KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
-  Install(name, rec);
+  KINDLING_RETURN_IF_ERROR(Save(name, rec, batch));
   return v;
 }
 
@@ -524,12 +532,7 @@ Result<AliasConfig> FunctionService::CreateAlias(const std::string& name,
   a.description = in.description.value_or("");
   a.revision_id = NewUuid();
   if (in.additional_weights) a.additional_weights = *in.additional_weights;
-  auto rec = std::make_shared<FunctionRecord>(*old);
-  rec->aliases[alias] = a;
-  store::WriteBatch batch;
-  batch.PutAlias(name, alias, a.ToStoredJson());
-  KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
-  Install(name, rec);
+  KINDLING_RETURN_IF_ERROR(SaveAlias(*old, a));
   return a;
 }
 
@@ -561,12 +564,7 @@ Result<AliasConfig> FunctionService::UpdateAlias(const std::string& name,
   if (in.additional_weights) a.additional_weights = *in.additional_weights;
   KINDLING_RETURN_IF_ERROR(ValidateRouting(*old, a.function_version, a.additional_weights));
   a.revision_id = NewUuid();
-  auto rec = std::make_shared<FunctionRecord>(*old);
-  rec->aliases[alias] = a;
-  store::WriteBatch batch;
-  batch.PutAlias(name, alias, a.ToStoredJson());
-  KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
-  Install(name, rec);
+  KINDLING_RETURN_IF_ERROR(SaveAlias(*old, a));
   return a;
 }
 
@@ -577,8 +575,7 @@ Status FunctionService::DeleteAlias(const std::string& name, const std::string& 
   rec->aliases.erase(alias);
   store::WriteBatch batch;
   batch.DeleteAlias(name, alias);
-  KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
-  Install(name, rec);
+  KINDLING_RETURN_IF_ERROR(Save(name, rec, batch));
   return Status::Ok();
 }
 
@@ -601,8 +598,7 @@ Status FunctionService::TagResource(const std::string& name,
   KINDLING_RETURN_IF_ERROR(CheckTags(rec->tags));
   store::WriteBatch batch;
   batch.PutFunction(name, rec->MetaToStoredJson());
-  KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
-  Install(name, rec);
+  KINDLING_RETURN_IF_ERROR(Save(name, rec, batch));
   return Status::Ok();
 }
 
@@ -613,8 +609,7 @@ Status FunctionService::UntagResource(const std::string& name,
   for (const auto& k : keys) rec->tags.erase(k);
   store::WriteBatch batch;
   batch.PutFunction(name, rec->MetaToStoredJson());
-  KINDLING_RETURN_IF_ERROR(state_->Commit(batch));
-  Install(name, rec);
+  KINDLING_RETURN_IF_ERROR(Save(name, rec, batch));
   return Status::Ok();
 }
 

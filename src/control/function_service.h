@@ -101,6 +101,9 @@ class FunctionService {
   using RecordPtr = std::shared_ptr<const FunctionRecord>;
 
   Result<RecordPtr> FindRecord(const std::string& name) const;
+  // Commits `batch`, then installs `record` (nullptr removes the function).
+  Status Save(const std::string& name, RecordPtr record, const store::WriteBatch& batch);
+  Status SaveAlias(const FunctionRecord& old, const AliasConfig& alias);
   // Replaces (or with nullptr removes) one function's record and publishes the new registry.
   void Install(const std::string& name, RecordPtr record);
   Status CheckRevision(const std::optional<std::string>& given, const std::string& current,

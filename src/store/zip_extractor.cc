@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "util/strings.h"
+#include "util/symlink_rule.h"
 #include "util/unique_fd.h"
 
 namespace kindling::store {
@@ -206,29 +207,11 @@ Result<uint64_t> ScanZipStructure(std::string_view z, const ZipLimits& limits) {
   return count;
 }
 
-// A symlink target must be relative, and its ".." components must all come first and climb no
-// higher than the package root from the link's directory (`depth` components below the root).
-// A ".." after a normal component would be resolved from wherever that component leads (maybe
-// another symlink), so no lexical check could vouch for it; such targets are rejected.
+// The package's symlink rule (util/symlink_rule.h).
 Status ValidateSymlinkTarget(std::string_view name, std::string_view target, size_t depth) {
-  if (target.empty()) return BadEntry(name, "is a symlink with an empty target");
-  if (target.size() > kMaxNameBytes || HasControlByte(target) ||
-      target.find('\\') != std::string_view::npos) {
-    return BadEntry(name, "is a symlink with an invalid target");
-  }
-  if (target[0] == '/') return BadEntry(name, "is a symlink that points outside the package");
-  bool seen_name = false;
-  size_t ups = 0;
-  for (std::string_view part : Split(target, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (seen_name) return BadEntry(name, "is a symlink with '..' after a name in its target");
-      if (++ups > depth) return BadEntry(name, "is a symlink that points outside the package");
-    } else {
-      seen_name = true;
-    }
-  }
-  return Status::Ok();
+  std::string problem = SymlinkTargetProblem(target, depth, kMaxNameBytes);
+  if (problem.empty()) return Status::Ok();
+  return BadEntry(name, "is a symlink that " + problem);
 }
 
 std::string JoinParts(const std::vector<std::string_view>& parts, size_t n) {
@@ -246,25 +229,6 @@ struct ArchiveReadDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 
-// Makes libarchive see UTF-8 names as UTF-8 on this thread whatever the process locale is
-// (in the "C" locale it would mangle non-ASCII names to '?'). uselocale is per thread.
-class ScopedUtf8Locale {
- public:
-  ScopedUtf8Locale() : loc_(newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t{})) {
-    if (loc_ != locale_t{}) old_ = uselocale(loc_);
-  }
-  ~ScopedUtf8Locale() {
-    if (loc_ == locale_t{}) return;
-    uselocale(old_);
-    freelocale(loc_);
-  }
-  ScopedUtf8Locale(const ScopedUtf8Locale&) = delete;
-  ScopedUtf8Locale& operator=(const ScopedUtf8Locale&) = delete;
-
- private:
-  locale_t loc_;
-  locale_t old_{};
-};
 
 std::string ArchiveError(archive* a) {
   const char* e = archive_error_string(a);

@@ -17,9 +17,13 @@
 #include <vector>
 
 #include "store/code_store.h"
+#include "store/test_zip.h"
 
 namespace kindling::store {
 namespace {
+
+using testing::MakeZip;
+using testing::TestEntry;
 
 namespace fs = std::filesystem;
 
@@ -96,46 +100,7 @@ std::string RawZip(const std::vector<RawEntry>& entries) {
 
 // ---- Zips from libarchive's own writer (deflate), as real tools produce them ----
 
-struct TestEntry {
-  std::string name{};
-  std::string data{};
-  unsigned type = AE_IFREG;
-  int perm = 0644;
-  std::string symlink{};
-  int64_t zeros = 0;  // appended after data: cheap bombs
-};
 
-std::string LibarchiveZip(const std::vector<TestEntry>& entries) {
-  std::string out;
-  archive* a = archive_write_new();
-  archive_write_set_format_zip(a);
-  archive_write_set_options(a, "zip:compression=deflate");
-  archive_write_set_bytes_per_block(a, 0);
-  auto write_cb = [](archive*, void* client, const void* buf, size_t n) -> la_ssize_t {
-    static_cast<std::string*>(client)->append(static_cast<const char*>(buf), n);
-    return static_cast<la_ssize_t>(n);
-  };
-  EXPECT_EQ(archive_write_open(a, &out, nullptr, write_cb, nullptr), ARCHIVE_OK);
-  const std::string zeros(1 << 20, '\0');
-  for (const TestEntry& t : entries) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, t.name.c_str());
-    archive_entry_set_filetype(e, t.type);
-    archive_entry_set_perm(e, t.perm);
-    if (t.type == AE_IFLNK) archive_entry_set_symlink(e, t.symlink.c_str());
-    if (t.type == AE_IFREG)
-      archive_entry_set_size(e, static_cast<int64_t>(t.data.size()) + t.zeros);
-    EXPECT_EQ(archive_write_header(a, e), ARCHIVE_OK) << archive_error_string(a);
-    if (!t.data.empty()) archive_write_data(a, t.data.data(), t.data.size());
-    for (int64_t left = t.zeros; left > 0; left -= static_cast<int64_t>(zeros.size())) {
-      archive_write_data(a, zeros.data(), std::min<size_t>(zeros.size(), left));
-    }
-    archive_entry_free(e);
-  }
-  EXPECT_EQ(archive_write_close(a), ARCHIVE_OK);
-  archive_write_free(a);
-  return out;
-}
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
 class TempDir {
@@ -232,7 +197,7 @@ TEST_F(ZipExtractorTest, ExtractsNestedPackageReadOnlyKeepingExecBits) {
 
 TEST_F(ZipExtractorTest, ExtractsDeflatedZipFromARealWriter) {
   std::string big(300000, 'x');
-  std::string zip = LibarchiveZip({{.name = "bootstrap", .data = "#!/bin/sh\n", .perm = 0755},
+  std::string zip = MakeZip({{.name = "bootstrap", .data = "#!/bin/sh\n", .perm = 0755},
                                    {.name = "src/", .type = AE_IFDIR, .perm = 0755},
                                    {.name = "src/big.txt", .data = big}});
   ASSERT_TRUE(Extract(zip).ok()) << Extract(zip).ToString();
@@ -341,7 +306,7 @@ int64_t BytesOnDisk(const std::string& dir) {
 }
 
 TEST_F(ZipExtractorTest, StopsABombAtTheUnzippedLimit) {
-  std::string zip = LibarchiveZip({{.name = "zeros", .zeros = int64_t{300} << 20}});
+  std::string zip = MakeZip({{.name = "zeros", .zeros = int64_t{300} << 20}});
   ASSERT_LT(zip.size(), 1u << 20);
   ZipLimits limits;
   limits.max_ratio = 1e12;  // isolate the size limit
@@ -361,7 +326,7 @@ uint32_t Le32At(std::string_view s, size_t off) {
 TEST_F(ZipExtractorTest, CountsInflatedBytesNotHeaderClaims) {
   // Lift the deflate stream of 40 MiB of zeros out of a real zip and repackage it with headers
   // (local and central alike) claiming it inflates to 1 KiB.
-  std::string real = LibarchiveZip({{.name = "zeros", .zeros = int64_t{40} << 20}});
+  std::string real = MakeZip({{.name = "zeros", .zeros = int64_t{40} << 20}});
   const size_t cd = Le32At(real, real.size() - 22 + 16);
   ASSERT_EQ(real.substr(cd, 4), "PK\x01\x02");
   const uint32_t crc = Le32At(real, cd + 16), csize = Le32At(real, cd + 20);
@@ -381,13 +346,13 @@ TEST_F(ZipExtractorTest, CountsInflatedBytesNotHeaderClaims) {
 }
 
 TEST_F(ZipExtractorTest, RejectsHighCompressionRatio) {
-  std::string zip = LibarchiveZip({{.name = "zeros", .zeros = int64_t{40} << 20}});
+  std::string zip = MakeZip({{.name = "zeros", .zeros = int64_t{40} << 20}});
   ExpectRejected(Extract(zip), "compression ratio above 200:1");
   EXPECT_LE(stats_.unzipped_bytes, 200 * static_cast<int64_t>(zip.size()) + (16 << 20));
   // Below the floor the ratio is not checked.
   TempDir fresh;
   ASSERT_TRUE(
-      ExtractZip(LibarchiveZip({{.name = "z", .zeros = 8 << 20}}), fresh.path(), {}, nullptr).ok());
+      ExtractZip(MakeZip({{.name = "z", .zeros = 8 << 20}}), fresh.path(), {}, nullptr).ok());
 }
 
 TEST_F(ZipExtractorTest, RejectsTooManyEntries) {
@@ -415,7 +380,7 @@ TEST_F(ZipExtractorTest, RejectsCorruptAndTruncatedZips) {
   std::string noise(100000, '\0');
   uint32_t x = 1;
   for (char& c : noise) c = static_cast<char>((x = x * 1103515245 + 12345) >> 24);
-  std::string good = LibarchiveZip({{.name = "a.txt", .data = noise}});
+  std::string good = MakeZip({{.name = "a.txt", .data = noise}});
   ASSERT_TRUE(Extract(good).ok());
   std::string flipped = good;  // damage the middle of the (incompressible) data
   for (size_t i = 0; i < 20; ++i) flipped[50000 + i] = static_cast<char>(flipped[50000 + i] ^ 0x5a);

@@ -179,9 +179,19 @@ def invoke(lam, name, payload=None, **kw):
     return r, data
 
 
-@pytest.fixture(scope="session")
-def py_fn(lam):
-    """A deployed Python function (tests/e2e/functions/python) shared by read-only tests."""
-    name = unique("py")
-    create(lam, name, "python3.11", "handlers.echo", zip_dir(FUNCTIONS / "python"), Timeout=5)
-    return name
+def function_factory(lam, runtime, source_dir):
+    """make(handler, **config) -> the name of a function with that handler and configuration,
+    created once per distinct (handler, config) from the package in `source_dir`."""
+    made = {}
+    package = zip_dir(source_dir)
+
+    def make(handler, **config):
+        key = (handler, json.dumps(config, sort_keys=True))
+        if key not in made:
+            name = unique(runtime.split(".")[0].rstrip("0123456789"))
+            create(lam, name, runtime, handler, package, **config)
+            made[key] = name
+        return made[key]
+
+    return make
+

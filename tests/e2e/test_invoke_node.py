@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import FUNCTIONS, create, invoke, unique, zip_dir
+from conftest import FUNCTIONS, create, function_factory, invoke, unique, zip_dir
 
 NODE = FUNCTIONS / "node"
 RUNTIME = "nodejs20.x"
@@ -13,17 +13,7 @@ RUNTIME = "nodejs20.x"
 
 @pytest.fixture(scope="module")
 def fn(lam):
-    made = {}
-
-    def make(handler, **config):
-        key = (handler, json.dumps(config, sort_keys=True))
-        if key not in made:
-            name = unique("node")
-            create(lam, name, RUNTIME, handler, zip_dir(NODE), **config)
-            made[key] = name
-        return made[key]
-
-    return make
+    return function_factory(lam, RUNTIME, NODE)
 
 
 def test_async_commonjs_handler_with_context(lam, fn):

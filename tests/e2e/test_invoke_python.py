@@ -6,25 +6,14 @@ import time
 import botocore.exceptions
 import pytest
 
-from conftest import FUNCTIONS, create, invoke, unique, zip_dir
+from conftest import FUNCTIONS, create, function_factory, invoke, unique, zip_dir
 
 PY = FUNCTIONS / "python"
 
 
 @pytest.fixture(scope="module")
 def fn(lam):
-    """name(handler, **config) -> a fresh function with that handler."""
-    made = {}
-
-    def make(handler, **config):
-        key = (handler, json.dumps(config, sort_keys=True))
-        if key not in made:
-            name = unique("py")
-            create(lam, name, "python3.11", handler, zip_dir(PY), **config)
-            made[key] = name
-        return made[key]
-
-    return make
+    return function_factory(lam, "python3.11", PY)
 
 
 def test_sync_invoke_returns_the_result_and_full_context(lam, fn):
