@@ -141,7 +141,7 @@ void Instance::Start(std::unique_ptr<PendingInvoke> first) {
                         [self = shared_from_this()](Result<sandbox::Spawned> r) {
                           auto holder = std::make_shared<Result<sandbox::Spawned>>(std::move(r));
                           asio::post(self->loop_, [self, holder] {
-                            self->OnSpawned(std::move(*holder), -1, -1, -1);
+                            self->OnSpawned(std::move(*holder));
                           });
                         });
   // Init must finish within the function timeout plus a grace period.
@@ -152,7 +152,7 @@ void Instance::Start(std::unique_ptr<PendingInvoke> first) {
   });
 }
 
-void Instance::OnSpawned(Result<sandbox::Spawned> spawned, int, int, int) {
+void Instance::OnSpawned(Result<sandbox::Spawned> spawned) {
   if (state_ == State::kDead) {
     // Discarded while the launcher was still creating it.
     if (spawned.ok()) syscall(SYS_pidfd_send_signal, spawned->pidfd.get(), SIGKILL, nullptr, 0);

@@ -60,7 +60,7 @@ class Instance : public http::Handler, public std::enable_shared_from_this<Insta
   enum class Outcome { kSuccess, kFunctionError, kTimeout, kRuntimeExit, kInitError,
                        kTooLarge };
 
-  void OnSpawned(Result<sandbox::Spawned> spawned, int log_r, int status_r, int listen_fd);
+  void OnSpawned(Result<sandbox::Spawned> spawned);
   void ReadLogs();
   void ReadStatus();
   void HandleNext(http::ResponseSink sink);
