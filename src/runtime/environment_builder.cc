@@ -52,6 +52,7 @@ Result<sandbox::SpawnSpec> EnvironmentBuilder::Build(const control::FunctionConf
   dflt("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR");
   dflt("LD_LIBRARY_PATH", "/lib64:/usr/lib64:" + runtime_dir_ + ":" + runtime_dir_ + "/lib:" +
                               code_dir + ":" + code_dir + "/lib:/opt/lib");
+  if (rt->family == control::RuntimeFamily::kPython) dflt("PYTHONPATH", runtime_dir_ + "/python");
   if (rt->family == control::RuntimeFamily::kNode) {
     std::string major = config.runtime.substr(6, config.runtime.find('.') - 6);
     dflt("NODE_PATH", "/opt/nodejs/node" + major + "/node_modules:/opt/nodejs/node_modules:" +
@@ -72,6 +73,15 @@ Result<sandbox::SpawnSpec> EnvironmentBuilder::Build(const control::FunctionConf
   set("AWS_DEFAULT_REGION", account_.region);
   set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
   set("TZ", ":UTC");
+  // Execution-role credentials. Until roles exist (the authentication issue), each environment
+  // gets its own placeholder key: SDKs in the function can sign requests, kindling checks no
+  // signature yet, and the values grant nothing anywhere else.
+  std::string key_id = "KINDLINGPLACEHOLDER" + instance_hex.substr(0, 8);
+  set("AWS_ACCESS_KEY_ID", key_id);
+  set("AWS_ACCESS_KEY", key_id);
+  set("AWS_SECRET_ACCESS_KEY", "kindling-placeholder-" + instance_hex);
+  set("AWS_SECRET_KEY", "kindling-placeholder-" + instance_hex);
+  set("AWS_SESSION_TOKEN", "kindling-placeholder-session-" + instance_hex);
   if (!rt->execution_env.empty()) {
     set("AWS_EXECUTION_ENV", rt->execution_env);
   } else {

@@ -58,6 +58,12 @@ TEST(EnvironmentBuilder, PythonGetsLambdaEnvironmentAndReservedVariablesWin) {
   EXPECT_EQ(env["MINE"], "1");
   EXPECT_EQ(env["AWS_LAMBDA_INITIALIZATION_TYPE"], "on-demand");
   EXPECT_EQ(env.count("AWS_LAMBDA_MAX_CONCURRENCY"), 0u);
+  EXPECT_EQ(env.count("_LAMBDA_TELEMETRY_LOG_FD"), 0u);
+  EXPECT_EQ(env["AWS_ACCESS_KEY_ID"].rfind("KINDLINGPLACEHOLDER", 0), 0u);
+  EXPECT_FALSE(env["AWS_SECRET_ACCESS_KEY"].empty());
+  EXPECT_FALSE(env["AWS_SESSION_TOKEN"].empty());
+  EXPECT_EQ(env["PYTHONPATH"], "/rt/python");
+  EXPECT_EQ(env["TZ"], ":UTC");
   EXPECT_NE(env["AWS_LAMBDA_LOG_STREAM_NAME"].find("/[$LATEST]" + std::string(32, 'a')),
             std::string::npos);
   EXPECT_EQ(spec->limits.memory_bytes, 256LL << 20);

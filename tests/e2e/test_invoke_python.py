@@ -33,6 +33,7 @@ def test_sync_invoke_returns_the_result_and_full_context(lam, fn):
     assert body["env_var"] == "hi"
     assert body["trace"].startswith("Root=1-")
     assert body["handler_env"] == "handlers.echo"
+    assert body["credentials"] and body["region"] == "us-east-1"
     assert r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == body["request_id"]
 
 

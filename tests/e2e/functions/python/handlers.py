@@ -30,6 +30,9 @@ def echo(event, context):
         "env_var": os.environ.get("GREETING"),
         "trace": os.environ.get("_X_AMZN_TRACE_ID"),
         "handler_env": os.environ.get("_HANDLER"),
+        "credentials": all(os.environ.get(k) for k in
+                           ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")),
+        "region": os.environ.get("AWS_REGION"),
     }
 
 
