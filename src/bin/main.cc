@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "sandbox/isolation.h"
 #include "server/server.h"
 #include "util/strings.h"
 
@@ -37,10 +38,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--log-level", opts.log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
+  std::string reduced;
+  serve->add_option("--reduced-isolation", reduced,
+                    "Isolation layers to run WITHOUT, comma-separated (pid-ns, mount-ns, net-ns, "
+                    "ipc-ns, uts-ns, cgroup-ns, uid, seccomp, cgroups). kindling refuses to start "
+                    "on a host that lacks a layer unless it is named here.");
   serve->callback([&] {
     auto ms = kindling::ParseDurationMillis(idle);
     if (!ms || *ms <= 0) throw CLI::ValidationError("--idle-timeout", "use e.g. 90s, 10m, 1h");
     opts.idle_timeout_ms = *ms;
+    auto layers = kindling::sandbox::ParseLayers(reduced);
+    if (!layers.ok()) throw CLI::ValidationError("--reduced-isolation", layers.status().message());
+    opts.reduced_isolation = *layers;
     exit_code = kindling::server::RunServer(opts);
   });
 

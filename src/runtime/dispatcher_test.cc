@@ -14,6 +14,7 @@
 
 #include "http/loop_group.h"
 #include "runtime/environment_builder.h"
+#include "sandbox/isolation.h"
 #include "sandbox/launcher.h"
 #include "util/ids.h"
 
@@ -27,7 +28,7 @@ namespace fs = std::filesystem;
 constexpr char kBootstrap[] = R"SH(#!/bin/sh
 API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
 TOKEN=$(cat /proc/sys/kernel/random/uuid)
-H=/tmp/kindling-dt-headers.$TOKEN
+H=/tmp/headers
 while :; do
   EVENT=$(/usr/bin/curl -sS -f -D "$H" "$API/invocation/next") || exit 1
   ID=$(grep -i '^lambda-runtime-aws-request-id' "$H" | tr -d '\r' | cut -d' ' -f2)
@@ -42,7 +43,12 @@ class DispatcherTest : public ::testing::Test {
     key_ = "dt-" + RandomHex(4);
     auto cg = sandbox::CgroupManager::Discover(key_);
     ASSERT_TRUE(cg.ok()) << cg.status().ToString();
-    auto launcher = sandbox::LauncherClient::Start(std::move(cg).value());  // before any thread
+    root_ = fs::temp_directory_path() / ("kindling-dt-root-" + key_);
+    fs::create_directories(root_);
+    sandbox::LauncherConfig config;
+    config.rootfs = sandbox::RootfsPlan::ForHost(root_.string(), false);
+    auto launcher = sandbox::LauncherClient::Start(std::move(cg).value(),  // before any thread
+                                                   std::move(config));
     ASSERT_TRUE(launcher.ok());
     launcher_ = std::move(launcher).value();
     code_ = fs::temp_directory_path() / ("kindling-dt-" + RandomHex(4));
@@ -50,7 +56,10 @@ class DispatcherTest : public ::testing::Test {
     std::ofstream(code_ / "bootstrap") << kBootstrap;
     fs::permissions(code_ / "bootstrap", fs::perms(0755));
     loops_ = std::make_unique<http::LoopGroup>(2);
-    builder_ = std::make_unique<EnvironmentBuilder>(control::Account{}, &catalog_, "/nonexistent");
+    runtime_dir_ = fs::temp_directory_path() / ("kindling-dt-rt-" + key_);
+    fs::create_directories(runtime_dir_);
+    builder_ = std::make_unique<EnvironmentBuilder>(control::Account{}, &catalog_,
+                                                    runtime_dir_.string(), sandbox::kAllLayers);
     ctx_.loops = loops_.get();
     ctx_.launcher = launcher_.get();
     ctx_.builder = builder_.get();
@@ -71,6 +80,8 @@ class DispatcherTest : public ::testing::Test {
     ASSERT_TRUE(cg.ok());
     EXPECT_EQ(cg->RemoveRoots(), 0);
     fs::remove_all(code_);
+    fs::remove_all(runtime_dir_);
+    fs::remove(root_);
   }
 
   // Installs (or replaces) function "fn" with `timeout_s`.
@@ -119,7 +130,7 @@ class DispatcherTest : public ::testing::Test {
   }
 
   std::string key_;
-  fs::path code_;
+  fs::path code_, root_, runtime_dir_;
   control::RuntimeCatalog catalog_{
       {{"provided.al2023", control::RuntimeFamily::kProvided, "", "", "provided"}}};
   std::unique_ptr<sandbox::LauncherClient> launcher_;

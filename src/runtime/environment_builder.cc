@@ -6,9 +6,14 @@
 #include <algorithm>
 #include <map>
 
+#include "sandbox/isolation.h"
 #include "util/clock.h"
 
 namespace kindling::runtime {
+
+int64_t CpuQuotaMicros(int memory_mb) {
+  return std::max<int64_t>(1000, static_cast<int64_t>(memory_mb) * 100000 / 1769);
+}
 
 std::string EnvironmentBuilder::LogStreamName(const control::FunctionConfig& config,
                                               const std::string& instance_hex, int64_t wall_ms) {
@@ -17,16 +22,23 @@ std::string EnvironmentBuilder::LogStreamName(const control::FunctionConfig& con
 
 Result<sandbox::SpawnSpec> EnvironmentBuilder::Build(const control::FunctionConfig& config,
                                                      const std::string& code_dir,
-                                                     const std::string& runtime_api,
                                                      const std::string& instance_hex) const {
   KINDLING_ASSIGN_OR_RETURN(const control::RuntimeInfo* rt, runtimes_->Find(config.runtime));
   sandbox::SpawnSpec spec;
+  spec.layers = layers_;
+  // With its own root, the function sees Lambda's paths; otherwise the host's.
+  bool own_root = layers_ & sandbox::kMountNamespace;
+  const std::string task = own_root ? kTaskRoot : code_dir;
+  const std::string rtdir = own_root ? kRuntimeRoot : runtime_dir_;
+  if (own_root) {
+    spec.binds = {{code_dir, kTaskRoot}, {runtime_dir_, kRuntimeRoot}};
+  }
   switch (rt->family) {
     case control::RuntimeFamily::kPython:
-      spec.argv = {rt->executable, runtime_dir_ + "/python/bootstrap.py"};
+      spec.argv = {rt->executable, rtdir + "/python/bootstrap.py"};
       break;
     case control::RuntimeFamily::kNode:
-      spec.argv = {rt->executable, runtime_dir_ + "/node/index.mjs"};
+      spec.argv = {rt->executable, rtdir + "/node/index.mjs"};
       break;
     case control::RuntimeFamily::kProvided: {
       std::string bootstrap = code_dir + "/bootstrap";
@@ -39,7 +51,7 @@ Result<sandbox::SpawnSpec> EnvironmentBuilder::Build(const control::FunctionConf
         return InvalidParameter("Couldn't find valid bootstrap(s): [/var/task/bootstrap "
                                 "/opt/bootstrap] (/var/task/bootstrap is not executable)");
       }
-      spec.argv = {bootstrap};
+      spec.argv = {task + "/bootstrap"};
       break;
     }
   }
@@ -50,20 +62,19 @@ Result<sandbox::SpawnSpec> EnvironmentBuilder::Build(const control::FunctionConf
   dflt("LANG", "en_US.UTF-8");
   dflt("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin");
   dflt("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR");
-  dflt("LD_LIBRARY_PATH", "/lib64:/usr/lib64:" + runtime_dir_ + ":" + runtime_dir_ + "/lib:" +
-                              code_dir + ":" + code_dir + "/lib:/opt/lib");
-  if (rt->family == control::RuntimeFamily::kPython) dflt("PYTHONPATH", runtime_dir_ + "/python");
+  dflt("LD_LIBRARY_PATH", "/lib64:/usr/lib64:" + rtdir + ":" + rtdir + "/lib:" + task + ":" +
+                              task + "/lib:/opt/lib");
+  if (rt->family == control::RuntimeFamily::kPython) dflt("PYTHONPATH", rtdir + "/python");
   if (rt->family == control::RuntimeFamily::kNode) {
     std::string major = config.runtime.substr(6, config.runtime.find('.') - 6);
     dflt("NODE_PATH", "/opt/nodejs/node" + major + "/node_modules:/opt/nodejs/node_modules:" +
-                          runtime_dir_ + "/node_modules");
+                          rtdir + "/node_modules");
   }
   // Reserved: always ours.
   auto set = [&](const char* k, std::string v) { env[k] = std::move(v); };
   set("_HANDLER", config.handler);
-  set("AWS_LAMBDA_RUNTIME_API", runtime_api);
-  set("LAMBDA_TASK_ROOT", code_dir);
-  set("LAMBDA_RUNTIME_DIR", runtime_dir_);
+  set("LAMBDA_TASK_ROOT", task);
+  set("LAMBDA_RUNTIME_DIR", rtdir);
   set("AWS_LAMBDA_FUNCTION_NAME", config.name);
   set("AWS_LAMBDA_FUNCTION_VERSION", config.version);
   set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", std::to_string(config.memory_mb));
@@ -92,11 +103,15 @@ Result<sandbox::SpawnSpec> EnvironmentBuilder::Build(const control::FunctionConf
     set("AWS_LAMBDA_LOG_LEVEL", config.application_log_level);
   }
   for (const auto& [k, v] : env) spec.env.push_back(k + "=" + v);
-  spec.cwd = code_dir;
+  spec.cwd = task;
   spec.cgroup = "env-" + instance_hex;
+  spec.hostname = "localhost";
+  spec.tmp_bytes = static_cast<int64_t>(config.ephemeral_mb) << 20;
   spec.limits.memory_bytes = static_cast<int64_t>(config.memory_mb) << 20;
   spec.limits.pids_max = 1024;
-  // CPU share proportional to memory: 1769 MB is one full vCPU on Lambda.
+  // CPU proportional to memory, as on Lambda where 1769 MB is one full vCPU: a quota per 100 ms
+  // period (128 MB gets 7.2 ms of CPU per 100 ms) and a matching share under contention.
+  spec.limits.cpu_quota_us = CpuQuotaMicros(config.memory_mb);
   spec.limits.cpu_weight = std::max<int64_t>(2, static_cast<int64_t>(config.memory_mb) * 1024 / 1769);
   return spec;
 }

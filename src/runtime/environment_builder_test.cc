@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sandbox/isolation.h"
 #include "util/ids.h"
 
 namespace kindling::runtime {
@@ -42,14 +43,21 @@ std::map<std::string, std::string> EnvMap(const sandbox::SpawnSpec& s) {
 
 TEST(EnvironmentBuilder, PythonGetsLambdaEnvironmentAndReservedVariablesWin) {
   auto catalog = Catalog();
-  EnvironmentBuilder b(control::Account{}, &catalog, "/rt");
-  auto spec = b.Build(Config("python3.11"), "/code/abc", "127.0.0.1:9001", std::string(32, 'a'));
+  EnvironmentBuilder b(control::Account{}, &catalog, "/rt", sandbox::kAllLayers);
+  auto spec = b.Build(Config("python3.11"), "/code/abc", std::string(32, 'a'));
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
-  EXPECT_EQ(spec->argv, (std::vector<std::string>{"/usr/bin/python3.11", "/rt/python/bootstrap.py"}));
+  EXPECT_EQ(spec->argv,
+            (std::vector<std::string>{"/usr/bin/python3.11", "/var/runtime/python/bootstrap.py"}));
   auto env = EnvMap(*spec);
   EXPECT_EQ(env["_HANDLER"], "app.handler");
-  EXPECT_EQ(env["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:9001");
-  EXPECT_EQ(env["LAMBDA_TASK_ROOT"], "/code/abc");
+  EXPECT_EQ(env["LAMBDA_TASK_ROOT"], "/var/task");
+  EXPECT_EQ(env["LAMBDA_RUNTIME_DIR"], "/var/runtime");
+  ASSERT_EQ(spec->binds.size(), 2u);
+  EXPECT_EQ(spec->binds[0].source, "/code/abc");
+  EXPECT_EQ(spec->binds[0].target, "/var/task");
+  EXPECT_EQ(spec->binds[1].source, "/rt");
+  EXPECT_EQ(spec->binds[1].target, "/var/runtime");
+  EXPECT_EQ(spec->layers, sandbox::kAllLayers);
   EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
   EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST");
   EXPECT_EQ(env["AWS_EXECUTION_ENV"], "AWS_Lambda_python3.11");
@@ -62,36 +70,57 @@ TEST(EnvironmentBuilder, PythonGetsLambdaEnvironmentAndReservedVariablesWin) {
   EXPECT_EQ(env["AWS_ACCESS_KEY_ID"].rfind("KINDLINGPLACEHOLDER", 0), 0u);
   EXPECT_FALSE(env["AWS_SECRET_ACCESS_KEY"].empty());
   EXPECT_FALSE(env["AWS_SESSION_TOKEN"].empty());
-  EXPECT_EQ(env["PYTHONPATH"], "/rt/python");
+  EXPECT_EQ(env["PYTHONPATH"], "/var/runtime/python");
   EXPECT_EQ(env["TZ"], ":UTC");
   EXPECT_NE(env["AWS_LAMBDA_LOG_STREAM_NAME"].find("/[$LATEST]" + std::string(32, 'a')),
             std::string::npos);
   EXPECT_EQ(spec->limits.memory_bytes, 256LL << 20);
+  EXPECT_EQ(spec->limits.cpu_quota_us, 256LL * 100000 / 1769);  // 1769 MB = one vCPU
+  EXPECT_EQ(spec->tmp_bytes, 512LL << 20);
+  EXPECT_EQ(spec->cwd, "/var/task");
+}
+
+TEST(EnvironmentBuilder, WithoutAMountNamespaceHostPathsAreUsed) {
+  auto catalog = Catalog();
+  EnvironmentBuilder b(control::Account{}, &catalog, "/rt",
+                       sandbox::kAllLayers & ~sandbox::kMountNamespace);
+  auto spec = b.Build(Config("python3.11"), "/code/abc", std::string(32, 'a'));
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->argv[1], "/rt/python/bootstrap.py");
+  EXPECT_EQ(EnvMap(*spec)["LAMBDA_TASK_ROOT"], "/code/abc");
+  EXPECT_TRUE(spec->binds.empty());
   EXPECT_EQ(spec->cwd, "/code/abc");
+}
+
+TEST(EnvironmentBuilder, CpuQuotaIsProportionalToMemory) {
+  EXPECT_EQ(CpuQuotaMicros(1769), 100000);
+  EXPECT_EQ(CpuQuotaMicros(3538), 200000);
+  EXPECT_EQ(CpuQuotaMicros(128), 7235);
+  EXPECT_EQ(CpuQuotaMicros(1), 1000);  // floor
 }
 
 TEST(EnvironmentBuilder, NodeGetsNodePath) {
   auto catalog = Catalog();
-  EnvironmentBuilder b(control::Account{}, &catalog, "/rt");
-  auto spec = b.Build(Config("nodejs20.x"), "/code", "h:1", std::string(32, 'b'));
+  EnvironmentBuilder b(control::Account{}, &catalog, "/rt", sandbox::kAllLayers);
+  auto spec = b.Build(Config("nodejs20.x"), "/code", std::string(32, 'b'));
   ASSERT_TRUE(spec.ok());
-  EXPECT_EQ(spec->argv[1], "/rt/node/index.mjs");
+  EXPECT_EQ(spec->argv[1], "/var/runtime/node/index.mjs");
   EXPECT_NE(EnvMap(*spec)["NODE_PATH"].find("/opt/nodejs/node20/node_modules"), std::string::npos);
 }
 
 TEST(EnvironmentBuilder, ProvidedNeedsAnExecutableBootstrap) {
   auto catalog = Catalog();
-  EnvironmentBuilder b(control::Account{}, &catalog, "/rt");
+  EnvironmentBuilder b(control::Account{}, &catalog, "/rt", sandbox::kAllLayers);
   auto dir = std::filesystem::temp_directory_path() / ("kindling-eb-" + RandomHex(4));
   std::filesystem::create_directories(dir);
-  auto missing = b.Build(Config("provided.al2023"), dir.string(), "h:1", std::string(32, 'c'));
+  auto missing = b.Build(Config("provided.al2023"), dir.string(), std::string(32, 'c'));
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("Couldn't find valid bootstrap"), std::string::npos);
   std::ofstream(dir / "bootstrap") << "#!/bin/sh\n";
   std::filesystem::permissions(dir / "bootstrap", std::filesystem::perms(0755));
-  auto ok = b.Build(Config("provided.al2023"), dir.string(), "h:1", std::string(32, 'c'));
+  auto ok = b.Build(Config("provided.al2023"), dir.string(), std::string(32, 'c'));
   ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(ok->argv[0], (dir / "bootstrap").string());
+  EXPECT_EQ(ok->argv[0], "/var/task/bootstrap");
   EXPECT_EQ(EnvMap(*ok).count("AWS_EXECUTION_ENV"), 0u);
   std::filesystem::remove_all(dir);
 }

@@ -99,11 +99,6 @@ void Instance::Start(std::unique_ptr<PendingInvoke> first) {
   const control::FunctionConfig& config = pool_->config();
   if (current_ && current_->request.tail_logs) log_.StartTail();
 
-  boost::system::error_code ec;
-  listener_.open(asio::ip::tcp::v4(), ec);
-  if (!ec) listener_.bind({asio::ip::address_v4::loopback(), 0}, ec);
-  if (!ec) listener_.listen(64, ec);
-  if (ec) return FailStart(Unavailable("cannot open the Runtime API listener: " + ec.message()));
   int logp[2], stp[2];
   if (pipe2(logp, O_CLOEXEC) != 0) return FailStart(Unavailable("pipe: " + std::string(strerror(errno))));
   if (pipe2(stp, O_CLOEXEC) != 0) {
@@ -116,8 +111,7 @@ void Instance::Start(std::unique_ptr<PendingInvoke> first) {
   status_pipe_.assign(stp[0]);
   UniqueFd log_w(logp[1]), status_w(stp[1]);
 
-  std::string api = "127.0.0.1:" + std::to_string(listener_.local_endpoint().port());
-  auto spec = ctx_->builder->Build(config, ctx_->code_dir(config.code.sha256_hex), api, hex_);
+  auto spec = ctx_->builder->Build(config, ctx_->code_dir(config.code.sha256_hex), hex_);
   if (!spec.ok()) {
     // A package the runtime cannot start (no bootstrap): a function error, as Lambda reports it.
     if (current_) {
@@ -160,6 +154,13 @@ void Instance::OnSpawned(Result<sandbox::Spawned> spawned) {
   }
   if (!spawned.ok()) return FailStart(spawned.status());
   pidfd_ = std::move(spawned->pidfd);
+  // The Runtime API listener the launcher opened in the environment's network namespace.
+  boost::system::error_code ec;
+  listener_.assign(asio::ip::tcp::v4(), spawned->runtime_api.Release(), ec);
+  if (ec) {
+    Kill("no Runtime API listener");
+    return FailStart(Unavailable("cannot use the Runtime API listener: " + ec.message()));
+  }
   stats_ = sandbox::CgroupStats::Open(ctx_->launcher->cgroups(), "env-" + hex_);
   if (state_ == State::kStarting) state_ = State::kInitializing;
   http::ServerOptions opts;

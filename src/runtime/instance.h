@@ -1,5 +1,6 @@
 // Instance: one execution environment — a sandboxed runtime process serving one invocation at a
-// time through its own Runtime API listener (the platform knows which environment calls by which
+// time through its own Runtime API listener, which the launcher opens inside the environment's
+// network namespace at 127.0.0.1:9001 (the platform knows which environment calls by which
 // listener accepted the connection).
 //
 // States:  kStarting --spawned--> kInitializing --first /next--> kIdle <--> kBusy

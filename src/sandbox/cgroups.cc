@@ -142,7 +142,9 @@ Status CgroupManager::Create(const std::string& name, const CgroupLimits& limits
            WriteFile(dir + "/memory.swap.max", "0") &&
            WriteFile(dir + "/pids.max", std::to_string(limits.pids_max)) &&
            WriteFile(dir + "/cpu.weight",
-                     std::to_string(std::clamp<int64_t>(limits.cpu_weight * 100 / 1024, 1, 10000)));
+                     std::to_string(std::clamp<int64_t>(limits.cpu_weight * 100 / 1024, 1, 10000))) &&
+           (limits.cpu_quota_us <= 0 ||
+            WriteFile(dir + "/cpu.max", std::to_string(limits.cpu_quota_us) + " 100000"));
       (void)WriteFile(dir + "/memory.oom.group", "1");
     } else if (h.controller == "memory") {
       ok = WriteFile(dir + "/memory.limit_in_bytes", std::to_string(limits.memory_bytes));
@@ -154,6 +156,12 @@ Status CgroupManager::Create(const std::string& name, const CgroupLimits& limits
       ok = WriteFile(dir + "/pids.max", std::to_string(limits.pids_max));
     } else if (h.controller == "cpu") {
       ok = WriteFile(dir + "/cpu.shares", std::to_string(std::max<int64_t>(2, limits.cpu_weight)));
+      if (ok && limits.cpu_quota_us > 0) {
+        ok = WriteFile(dir + "/cpu.cfs_period_us", "100000") &&
+             WriteFile(dir + "/cpu.cfs_quota_us", std::to_string(limits.cpu_quota_us));
+        // Let a quiet environment bank up to one period of unused quota for bursts (5.14+).
+        (void)WriteFile(dir + "/cpu.cfs_burst_us", std::to_string(limits.cpu_quota_us));
+      }
     }
     if (!ok) {
       int err = errno;
@@ -175,6 +183,10 @@ int CgroupManager::AttachSelf(const std::string& name) const {
     if (n != 1) return err;
   }
   return 0;
+}
+
+void CgroupManager::KillAll(const std::string& name) const {
+  if (!hierarchies_.empty()) KillAllIn(hierarchies_[0].root + "/" + name);
 }
 
 int CgroupManager::Remove(const std::string& name) const {

@@ -25,11 +25,15 @@ struct CgroupLimits {
   int64_t memory_bytes = 128LL << 20;
   int64_t pids_max = 1024;
   int64_t cpu_weight = 1024;  // relative share; v1 cpu.shares, v2 cpu.weight (scaled)
+  int64_t cpu_quota_us = 0;   // CPU time per 100 ms period; 0 = no cap
 };
 
 class CgroupManager {
  public:
   enum class Version { kV1, kV2 };
+
+  // No hierarchies: every operation is a no-op (reduced isolation without cgroups).
+  CgroupManager() = default;
 
   // Finds the hierarchies this process belongs to and prepares `kindling-<key>` roots in them.
   static Result<CgroupManager> Discover(const std::string& key);
@@ -43,6 +47,8 @@ class CgroupManager {
   // Moves the calling process into `name` (async-signal-safe; used between clone and exec).
   // Returns 0 or an errno value.
   int AttachSelf(const std::string& name) const;
+  // SIGKILLs every process in `name` (for environments without a pid namespace).
+  void KillAll(const std::string& name) const;
   // Removes `name`; EBUSY while processes remain (returned as an errno value).
   int Remove(const std::string& name) const;
   // Kills every process in every cgroup under this server's roots and removes them.

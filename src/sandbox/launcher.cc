@@ -17,9 +17,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <algorithm>
 #include <deque>
+#include <optional>
 
+#include "sandbox/credentials.h"
+#include "sandbox/isolation.h"
 #include "sandbox/launcher_protocol.h"
+#include "sandbox/network.h"
 #include "util/clock.h"
 
 namespace kindling::sandbox {
@@ -30,20 +35,9 @@ namespace {
 
 // What the environment reports on the sync pipe when set-up fails before exec.
 struct SetupFailure {
-  int stage;
   int err;
+  char step[60];
 };
-enum Stage : int { kAttach = 1, kFork = 2, kChdir = 3, kExec = 4, kIo = 5 };
-
-const char* StageName(int stage) {
-  switch (stage) {
-    case kAttach: return "joining the cgroup";
-    case kFork: return "forking the runtime";
-    case kChdir: return "entering the working directory";
-    case kExec: return "executing the runtime";
-    default: return "setting up descriptors";
-  }
-}
 
 pid_t Clone3(uint64_t flags, int* pidfd) {
   clone_args args{};
@@ -70,8 +64,10 @@ void WriteProc(const char* path, const char* value) {
   close(fd);
 }
 
-[[noreturn]] void Fail(int sync_fd, int stage, int err) {
-  SetupFailure f{stage, err};
+[[noreturn]] void Fail(int sync_fd, const char* step, int err) {
+  SetupFailure f{};
+  f.err = err;
+  std::strncpy(f.step, step, sizeof(f.step) - 1);
   WriteAll(sync_fd, &f, sizeof(f));
   _exit(127);
 }
@@ -86,28 +82,110 @@ void ResetSignals() {
   }
 }
 
+// Init is a fork of the server without exec, so /proc/1/cmdline (and, to anyone who could read
+// it, /proc/1/environ) inside the environment would show the server's command line and
+// environment. Overwrite init's copy of both areas in place (addresses from /proc/self/stat,
+// fields 48-51); the server's own memory is untouched (copy-on-write).
+void HideLauncherArguments() {
+  char buf[2048];
+  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = '\0';
+  // Fields after the command name, which may contain spaces: start after the last ')'.
+  char* p = strrchr(buf, ')');
+  if (!p) return;
+  unsigned long v[52] = {};
+  int field = 2;  // the ')' ends field 2
+  for (char* tok = strtok(p + 1, " "); tok && field < 51; tok = strtok(nullptr, " ")) {
+    ++field;
+    v[field] = strtoul(tok, nullptr, 10);
+  }
+  unsigned long arg_start = v[48], arg_end = v[49], env_start = v[50], env_end = v[51];
+  if (env_end > env_start) memset(reinterpret_cast<void*>(env_start), 0, env_end - env_start);
+  if (arg_end > arg_start) {
+    static const char kName[] = "kindling-init";
+    size_t len = arg_end - arg_start;
+    memset(reinterpret_cast<void*>(arg_start), 0, len);
+    memcpy(reinterpret_cast<void*>(arg_start), kName, std::min(len - 1, sizeof(kName) - 1));
+  }
+}
+
+// What an environment's processes need from the launcher (all set up before the clone).
+struct EnvironmentContext {
+  const CgroupManager& cgroups;
+  const LauncherConfig& config;
+  const SeccompFilter* seccomp;  // null when the layer is off
+};
+
+// The runtime process, forked by init: limits, identity, then exec. Never returns.
+[[noreturn]] void ExecRuntime(const SpawnSpec& spec, const EnvironmentContext& ctx, uid_t uid,
+                              gid_t gid, int log_fd, int sync_fd, char** argv, char** envp) {
+  WriteProc("/proc/self/oom_score_adj", "0");
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) {
+    Fail(sync_fd, "setting up stdio", errno);
+  }
+  if (spec.layers & kUnprivilegedUser) {
+    // Above the size of /tmp, so that filling /tmp gives ENOSPC as on Lambda; a bound for any
+    // other file.
+    if (int e = ApplyResourceLimits(spec.tmp_bytes + (1 << 20))) Fail(sync_fd, "setting rlimits", e);
+    if (int e = DropPrivileges(uid, gid)) Fail(sync_fd, "dropping privileges", e);
+  }
+  // After the uid switch, which clears it (G6).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (chdir(spec.cwd.c_str()) != 0) Fail(sync_fd, "entering the working directory", errno);
+  // Every descriptor but 0-2 is closed by the exec (sync_fd stays usable until then).
+  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (ctx.seccomp) {
+    if (int e = ctx.seccomp->Install()) Fail(sync_fd, "installing the seccomp filter", e);
+  } else {
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  }
+  execve(argv[0], argv, envp);
+  Fail(sync_fd, "executing the runtime", errno);
+}
+
 // Pid 1 of a new environment. `log_fd`, `status_fd` and `sync_fd` are the only descriptors it
 // keeps.
-[[noreturn]] void RunInit(const SpawnSpec& spec, const CgroupManager& cgroups, int log_fd,
-                          int status_fd, int sync_fd) {
+[[noreturn]] void RunInit(const SpawnSpec& spec, const EnvironmentContext& ctx, uid_t uid,
+                          gid_t gid, int log_fd, int status_fd, int sync_fd) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   ResetSignals();
-  // Move the three descriptors to 3, 4, 5 and close everything else the launcher had open.
+  // Move the three descriptors to 3, 4, 5 and close everything else the launcher had open
+  // (its socket to the server, the Runtime API listener...).
   int tmp[3] = {fcntl(log_fd, F_DUPFD_CLOEXEC, 100), fcntl(status_fd, F_DUPFD_CLOEXEC, 100),
                 fcntl(sync_fd, F_DUPFD_CLOEXEC, 100)};
-  if (tmp[0] < 0 || tmp[1] < 0 || tmp[2] < 0) Fail(sync_fd, kIo, errno);
+  if (tmp[0] < 0 || tmp[1] < 0 || tmp[2] < 0) Fail(sync_fd, "moving descriptors", errno);
   for (int i = 0; i < 3; ++i) {
-    if (dup3(tmp[i], 3 + i, O_CLOEXEC) < 0) Fail(tmp[2], kIo, errno);
+    if (dup3(tmp[i], 3 + i, O_CLOEXEC) < 0) Fail(tmp[2], "moving descriptors", errno);
   }
   log_fd = 3;
   status_fd = 4;
   sync_fd = 5;
   syscall(SYS_close_range, 6, ~0U, 0);
   prctl(PR_SET_NAME, "kindling-init");
+  HideLauncherArguments();
   // Keep init out of the OOM killer's choice: the runtime is what exceeded the limit.
   WriteProc("/proc/self/oom_score_adj", "-1000");
   setsid();
-  if (int err = cgroups.AttachSelf(spec.cgroup)) Fail(sync_fd, kAttach, err);
+  if (spec.layers & kCgroupLimits) {
+    if (int err = ctx.cgroups.AttachSelf(spec.cgroup)) Fail(sync_fd, "joining the cgroup", err);
+  }
+  // After the attach, so the namespace's root is the environment's own cgroup (G3).
+  if ((spec.layers & kCgroupNamespace) && unshare(CLONE_NEWCGROUP) != 0) {
+    Fail(sync_fd, "creating the cgroup namespace", errno);
+  }
+  if ((spec.layers & kUtsNamespace) &&
+      sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
+    Fail(sync_fd, "setting the hostname", errno);
+  }
+  if (spec.layers & kMountNamespace) {
+    const char* step = "building the root filesystem";
+    if (int err = BuildRoot(ctx.config.rootfs, spec, uid, gid, &step)) Fail(sync_fd, step, err);
+  }
 
   std::vector<char*> argv, envp;
   for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
@@ -116,22 +194,16 @@ void ResetSignals() {
   envp.push_back(nullptr);
 
   pid_t runtime = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
-  if (runtime < 0) Fail(sync_fd, kFork, errno);
-  if (runtime == 0) {
-    WriteProc("/proc/self/oom_score_adj", "0");
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) {
-      Fail(sync_fd, kIo, errno);
-    }
-    if (chdir(spec.cwd.c_str()) != 0) Fail(sync_fd, kChdir, errno);
-    // Every descriptor but 0-2 is closed by the exec (sync_fd stays usable until then).
-    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-    execve(argv[0], argv.data(), envp.data());
-    Fail(sync_fd, kExec, errno);
-  }
+  if (runtime < 0) Fail(sync_fd, "forking the runtime", errno);
+  if (runtime == 0) ExecRuntime(spec, ctx, uid, gid, log_fd, sync_fd, argv.data(), envp.data());
   close(log_fd);
   close(sync_fd);
+  // Init itself keeps no privilege either: it only waits.
+  if (spec.layers & kUnprivilegedUser) {
+    if (DropPrivileges(uid, gid) != 0) _exit(126);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+  }
+  if (ctx.seccomp && ctx.seccomp->Install() != 0) _exit(126);
   while (true) {
     int st = 0;
     pid_t p = waitpid(-1, &st, 0);
@@ -148,11 +220,20 @@ struct PendingRemoval {
   int64_t not_before_ns;  // give the server time to read the cgroup's final statistics
 };
 
+struct Child {
+  std::string cgroup;
+  bool pid_namespace;  // if not, the tree is killed through the cgroup when init ends
+};
+
 class Launcher {
  public:
-  Launcher(int sock, const CgroupManager& cgroups) : sock_(sock), cgroups_(cgroups) {}
+  Launcher(int sock, const CgroupManager& cgroups, const LauncherConfig& config)
+      : sock_(sock), cgroups_(cgroups), config_(config) {}
 
   [[noreturn]] void Run() {
+    host_netns_.Reset(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+    auto filter = SeccompFilter::Build();
+    if (filter.ok()) seccomp_ = std::move(filter).value();
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -177,7 +258,10 @@ class Launcher {
       RetryRemovals();
     }
     // The server closed the socket: stop every environment and clean up.
-    for (const auto& [pid, cg] : children_) kill(pid, SIGKILL);
+    for (const auto& [pid, child] : children_) {
+      kill(pid, SIGKILL);
+      if (!child.pid_namespace) cgroups_.KillAll(child.cgroup);
+    }
     for (int i = 0; i < 100 && !children_.empty(); ++i) {
       Reap();
       if (!children_.empty()) usleep(10000);
@@ -206,31 +290,78 @@ class Launcher {
     };
     auto* spec_v = o.if_contains("spec");
     if (!spec_v || msg.fds.size() != 2) return fail("malformed spawn request");
-    auto spec = SpawnSpec::FromJson(json::serialize(*spec_v));
-    if (!spec.ok()) return fail(spec.status().message());
-    Status created = cgroups_.Create(spec->cgroup, spec->limits);
-    if (!created.ok()) return fail(created.message());
+    auto parsed = SpawnSpec::FromJson(json::serialize(*spec_v));
+    if (!parsed.ok()) return fail(parsed.status().message());
+    SpawnSpec& spec = *parsed;
+    if ((spec.layers & kSeccomp) && !seccomp_) return fail("the seccomp filter is unavailable");
+    bool cgroup = spec.layers & kCgroupLimits;
+    if (cgroup) {
+      Status created = cgroups_.Create(spec.cgroup, spec.limits);
+      if (!created.ok()) return fail(created.message());
+    }
+    auto drop_cgroup = [&] {
+      if (cgroup) cgroups_.Remove(spec.cgroup);
+    };
+
+    // The Runtime API listener, in the environment's own network namespace when it has one.
+    bool netns = spec.layers & kNetworkNamespace;
+    if (netns) {
+      Status entered = EnterNewNetworkNamespace();
+      if (!entered.ok()) {
+        RestoreNetwork();
+        drop_cgroup();
+        return fail(entered.message());
+      }
+    }
+    uint16_t port = 0;
+    auto listener = ListenOnLoopback(netns ? kRuntimeApiPort : 0, &port);
+    if (!listener.ok()) {
+      if (netns) RestoreNetwork();
+      drop_cgroup();
+      return fail(listener.status().message());
+    }
+    std::string api = "AWS_LAMBDA_RUNTIME_API=127.0.0.1:" + std::to_string(port);
+    bool replaced = false;
+    for (auto& e : spec.env) {
+      if (e.rfind("AWS_LAMBDA_RUNTIME_API=", 0) == 0) {
+        e = api;
+        replaced = true;
+      }
+    }
+    if (!replaced) spec.env.push_back(api);
+
+    uint32_t slot = next_uid_++ % std::max<uint32_t>(1, config_.uid_count);
+    uid_t uid = config_.uid_base + slot;
+    EnvironmentContext ctx{cgroups_, config_, (spec.layers & kSeccomp) ? &*seccomp_ : nullptr};
+    uint64_t flags = 0;
+    if (spec.layers & kPidNamespace) flags |= CLONE_NEWPID;
+    if (spec.layers & kMountNamespace) flags |= CLONE_NEWNS;
+    if (spec.layers & kIpcNamespace) flags |= CLONE_NEWIPC;
+    if (spec.layers & kUtsNamespace) flags |= CLONE_NEWUTS;
+
     int sync[2];
     if (pipe2(sync, O_CLOEXEC) != 0) {
       int err = errno;
-      cgroups_.Remove(spec->cgroup);
+      if (netns) RestoreNetwork();
+      drop_cgroup();
       return fail(std::string("pipe: ") + strerror(err));
     }
     int pidfd = -1;
-    pid_t pid = Clone3(CLONE_NEWPID, &pidfd);
+    pid_t pid = Clone3(flags, &pidfd);
     if (pid == 0) {
       close(sync[0]);
-      RunInit(*spec, cgroups_, msg.fds[0].get(), msg.fds[1].get(), sync[1]);
+      RunInit(spec, ctx, uid, uid, msg.fds[0].get(), msg.fds[1].get(), sync[1]);
     }
     int clone_err = errno;
+    if (netns) RestoreNetwork();
     close(sync[1]);
     msg.fds.clear();  // our copies of the pipes' write ends
     if (pid < 0) {
       close(sync[0]);
-      cgroups_.Remove(spec->cgroup);
+      drop_cgroup();
       return fail(std::string("clone: ") + strerror(clone_err));
     }
-    children_[pid] = spec->cgroup;
+    children_[pid] = {spec.cgroup, (spec.layers & kPidNamespace) != 0};
     SetupFailure f{};
     ssize_t n;
     do {
@@ -239,13 +370,26 @@ class Launcher {
     close(sync[0]);
     if (n == static_cast<ssize_t>(sizeof(f))) {
       close(pidfd);
-      return fail(std::string("environment set-up failed while ") + StageName(f.stage) + ": " +
+      f.step[sizeof(f.step) - 1] = '\0';
+      return fail(std::string("environment set-up failed while ") + f.step + ": " +
                   strerror(f.err));
     }
     reply["ok"] = true;
     reply["pid"] = pid;
-    Reply(reply, {pidfd});
+    reply["uid"] = uid;
+    Reply(reply, {pidfd, listener->get()});
     close(pidfd);
+  }
+
+  // The launcher must never stay in an environment's network namespace.
+  void RestoreNetwork() {
+    Status back = ReturnToNetworkNamespace(host_netns_.get());
+    if (!back.ok()) {
+      // Every later environment would share this namespace: stop rather than continue.
+      const char msg[] = "kindling-launch: cannot return to the host network namespace\n";
+      WriteAll(2, msg, sizeof(msg) - 1);
+      _exit(70);
+    }
   }
 
   void Reap() {
@@ -255,7 +399,8 @@ class Launcher {
       if (p <= 0) return;
       auto it = children_.find(p);
       if (it == children_.end()) continue;
-      removals_.push_back({it->second, MonoNanosNow() + 1000000000LL});
+      if (!it->second.pid_namespace) cgroups_.KillAll(it->second.cgroup);
+      removals_.push_back({it->second.cgroup, MonoNanosNow() + 1000000000LL});
       children_.erase(it);
     }
   }
@@ -279,13 +424,18 @@ class Launcher {
 
   int sock_;
   const CgroupManager& cgroups_;
-  std::map<pid_t, std::string> children_;  // init pid -> cgroup name
+  const LauncherConfig& config_;
+  std::optional<SeccompFilter> seccomp_;
+  UniqueFd host_netns_;
+  uint32_t next_uid_ = 0;
+  std::map<pid_t, Child> children_;  // init pid -> what to clean up
   std::deque<PendingRemoval> removals_;
 };
 
 }  // namespace
 
-[[noreturn]] void RunLauncher(int sock, const CgroupManager& cgroups, pid_t server_pid) {
+[[noreturn]] void RunLauncher(int sock, const CgroupManager& cgroups, const LauncherConfig& config,
+                              pid_t server_pid) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != server_pid) _exit(0);
   prctl(PR_SET_NAME, "kindling-launch");
@@ -301,10 +451,11 @@ class Launcher {
   syscall(SYS_close_range, 4, ~0U, 0);
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull >= 0) dup2(devnull, 0);
-  Launcher(sock, cgroups).Run();
+  Launcher(sock, cgroups, config).Run();
 }
 
-Result<std::unique_ptr<LauncherClient>> LauncherClient::Start(CgroupManager cgroups) {
+Result<std::unique_ptr<LauncherClient>> LauncherClient::Start(CgroupManager cgroups,
+                                                              LauncherConfig config) {
   cgroups.Sweep();
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -321,7 +472,7 @@ Result<std::unique_ptr<LauncherClient>> LauncherClient::Start(CgroupManager cgro
   if (pid == 0) {
     close(sv[0]);
     int fd = fcntl(sv[1], F_DUPFD, 3);  // the launcher keeps its socket across nothing: no exec
-    RunLauncher(fd, cgroups, server);
+    RunLauncher(fd, cgroups, config, server);
   }
   close(sv[1]);
   return std::unique_ptr<LauncherClient>(
@@ -393,6 +544,7 @@ void LauncherClient::ReplyLoop() {
       Spawned s;
       s.pid = static_cast<pid_t>(o.at("pid").as_int64());
       s.pidfd = std::move(msg->fds[0]);
+      if (msg->fds.size() > 1) s.runtime_api = std::move(msg->fds[1]);
       cb(std::move(s));
     } else {
       std::string err = o.contains("error") && o.at("error").is_string()

@@ -12,8 +12,11 @@
 
 #include <condition_variable>
 #include <dirent.h>
+#include <filesystem>
+#include <fstream>
 #include <future>
 
+#include "sandbox/isolation.h"
 #include "util/ids.h"
 
 namespace kindling::sandbox {
@@ -28,9 +31,13 @@ class LauncherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     key_ = "test-" + RandomHex(4);
+    root_ = std::filesystem::temp_directory_path() / ("kindling-root-" + key_);
+    std::filesystem::create_directories(root_);
     auto cg = CgroupManager::Discover(key_);
     ASSERT_TRUE(cg.ok()) << cg.status().ToString();
-    auto client = LauncherClient::Start(std::move(cg).value());
+    LauncherConfig config;
+    config.rootfs = RootfsPlan::ForHost(root_.string(), /*expose_usr_local=*/false);
+    auto client = LauncherClient::Start(std::move(cg).value(), std::move(config));
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     client_ = std::move(client).value();
   }
@@ -40,10 +47,12 @@ class LauncherTest : public ::testing::Test {
     auto cg = CgroupManager::Discover(key_);
     ASSERT_TRUE(cg.ok());
     EXPECT_EQ(cg->RemoveRoots(), 0) << "a cgroup was left behind";
+    std::filesystem::remove(root_);
   }
 
   Env Spawn(std::vector<std::string> argv, int64_t memory = 64 << 20,
-            std::vector<std::string> env = {}) {
+            std::vector<std::string> env = {}, uint32_t layers = kAllLayers,
+            std::vector<BindMount> binds = {}) {
     Env e;
     int logp[2], stp[2];
     EXPECT_EQ(pipe2(logp, O_CLOEXEC), 0);
@@ -57,6 +66,10 @@ class LauncherTest : public ::testing::Test {
     spec.cgroup = "env-" + RandomHex(6);
     spec.limits.memory_bytes = memory;
     spec.limits.pids_max = 64;
+    spec.layers = layers;
+    spec.binds = std::move(binds);
+    spec.tmp_bytes = 8 << 20;
+    spec.hostname = "sandbox-test";
     std::promise<Result<Spawned>> p;
     client_->Spawn(spec, UniqueFd(logp[1]), UniqueFd(stp[1]),
                    [&p](Result<Spawned> r) { p.set_value(std::move(r)); });
@@ -87,7 +100,15 @@ class LauncherTest : public ::testing::Test {
     return n;
   }
 
+  // Output of `script` run by /bin/sh in a fully isolated environment.
+  std::string Sh(const std::string& script, std::vector<BindMount> binds = {}) {
+    auto e = Spawn({"/bin/sh", "-c", script}, 64 << 20, {}, kAllLayers, std::move(binds));
+    EXPECT_TRUE(e.spawned.ok()) << e.spawned.status().ToString();
+    return e.spawned.ok() ? ReadAll(e.log_r.get()) : "";
+  }
+
   std::string key_;
+  std::filesystem::path root_;
   std::unique_ptr<LauncherClient> client_;
 };
 
@@ -103,11 +124,99 @@ TEST_F(LauncherTest, RunsAProgramAndReportsItsOutputAndExitStatus) {
 }
 
 TEST_F(LauncherTest, RuntimeIsPidOneChildInItsOwnPidNamespace) {
-  auto e = Spawn({"/bin/sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'"});
-  ASSERT_TRUE(e.spawned.ok());
-  std::string out = ReadAll(e.log_r.get());
-  // The shell is pid 2 (init is 1); ls sees init, sh and itself (plus grep).
-  EXPECT_EQ(out.substr(0, 2), "2\n") << out;
+  // The shell is pid 2 (init is 1); /proc shows init, sh, ls and grep, nothing of the host.
+  EXPECT_EQ(Sh("echo $$; ls /proc | grep -c '^[0-9]'"), "2\n4\n");
+}
+
+TEST_F(LauncherTest, InitShowsNothingOfTheServer) {
+  std::string out = Sh("tr -d '\\0' < /proc/1/cmdline; echo; cat /proc/1/environ 2>&1 | wc -c");
+  EXPECT_EQ(out.substr(0, out.find('\n')), "kindling-init") << out;
+  EXPECT_EQ(out.find("serve"), std::string::npos) << out;
+  EXPECT_EQ(out.find("PATH="), std::string::npos) << out;
+}
+
+TEST_F(LauncherTest, RuntimeRunsUnprivilegedUnderSeccomp) {
+  std::string out = Sh("grep -E '^(Uid|Gid|CapEff|CapBnd|CapPrm|NoNewPrivs|Seccomp):' "
+                       "/proc/self/status | tr -s '\t' ' '");
+  EXPECT_NE(out.find("Uid: 10000"), std::string::npos) << out;  // the reserved range
+  EXPECT_EQ(out.find("Uid: 0"), std::string::npos) << out;
+  EXPECT_NE(out.find("CapEff: 0000000000000000"), std::string::npos) << out;
+  EXPECT_NE(out.find("CapBnd: 0000000000000000"), std::string::npos) << out;
+  EXPECT_NE(out.find("NoNewPrivs: 1"), std::string::npos) << out;
+  EXPECT_NE(out.find("Seccomp: 2"), std::string::npos) << out;
+}
+
+TEST_F(LauncherTest, FilesystemShowsOnlyTheSandboxRoot) {
+  std::string out = Sh("ls / | tr '\n' ' '; echo; ls /etc | tr '\n' ' '; echo;"
+                       "test -e /etc/shadow && echo SHADOW; test -e /sys/kernel && echo SYS;"
+                       "test -e /home && echo HOME; test -e /work && echo WORK;"
+                       "touch /x 2>&1 | grep -c 'Read-only'; touch /usr/x 2>&1 | grep -c Read-only;"
+                       "echo hi > /tmp/f && cat /tmp/f; ls /dev | tr '\n' ' '");
+  for (const char* dir : {"bin ", "dev ", "etc ", "lib ", "opt ", "proc ", "tmp ", "usr ", "var "}) {
+    EXPECT_NE(out.find(dir), std::string::npos) << dir << " missing: " << out;
+  }
+  for (const char* dir : {"home", "root", "sys", "work", "mnt", "boot", "srv"}) {
+    EXPECT_EQ(out.find(std::string(dir) + " "), std::string::npos) << dir << " visible: " << out;
+  }
+  EXPECT_EQ(out.find("shadow"), std::string::npos) << out;
+  EXPECT_EQ(out.find("SHADOW"), std::string::npos) << out;
+  EXPECT_EQ(out.find("SYS"), std::string::npos) << out;
+  EXPECT_EQ(out.find("HOME"), std::string::npos) << out;
+  EXPECT_EQ(out.find("WORK"), std::string::npos) << out;
+  EXPECT_NE(out.find("1\n1\nhi\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("fd full null random stderr stdin stdout urandom zero"), std::string::npos)
+      << out;
+}
+
+TEST_F(LauncherTest, BindsAreReadOnlyAtTheirTarget) {
+  auto dir = std::filesystem::temp_directory_path() / ("kindling-bind-" + RandomHex(4));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "hello.txt") << "from the host\n";
+  std::string out = Sh("cat /var/task/hello.txt; echo x > /var/task/y 2>&1 || echo refused",
+                       {{dir.string(), "/var/task"}});
+  EXPECT_EQ(out.substr(0, 14), "from the host\n") << out;
+  EXPECT_NE(out.find("refused"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "y"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(LauncherTest, NetworkIsLoopbackOnlyWithTheRuntimeApiListening) {
+  std::string out = Sh("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ';"
+                       "grep -c ':2329 ' /proc/net/tcp; hostname");
+  // Only lo; 0x2329 = 9001 listening; the environment's own hostname.
+  EXPECT_EQ(out, "lo\n1\nsandbox-test\n");
+}
+
+TEST_F(LauncherTest, TmpIsCappedAtItsSize) {
+  std::string out = Sh("dd if=/dev/zero of=/tmp/big bs=1M count=64 2>&1 | grep -c 'No space left';"
+                       "du -m /tmp/big | cut -f1");
+  EXPECT_EQ(out, "1\n8\n");
+}
+
+TEST_F(LauncherTest, SeccompDeniesNamespaceCreation) {
+  // unshare(2) returns EPERM inside (the hostile-function suite probes each call directly).
+  EXPECT_EQ(Sh("unshare -n true 2>&1 | grep -ci 'not permitted'"), "1\n");
+}
+
+TEST_F(LauncherTest, ReducedIsolationRunsWithoutTheSkippedLayers) {
+  auto e = Spawn({"/bin/sh", "-c", "test -e /work && echo HOST_FS; id -u"}, 64 << 20, {},
+                 kAllLayers & ~kMountNamespace & ~kUnprivilegedUser);
+  ASSERT_TRUE(e.spawned.ok()) << e.spawned.status().ToString();
+  EXPECT_EQ(ReadAll(e.log_r.get()), "HOST_FS\n0\n");
+}
+
+TEST_F(LauncherTest, AMountFailureIsAnErrorAndLeaksNothing) {
+  int fds = CountFds();
+  for (int i = 0; i < 20; ++i) {
+    auto e = Spawn({"/bin/true"}, 64 << 20, {}, kAllLayers,
+                   {{"/nonexistent/kindling/code", "/var/task"}});
+    ASSERT_FALSE(e.spawned.ok());
+    EXPECT_NE(e.spawned.status().message().find("binding the function's files read-only"),
+              std::string::npos)
+        << e.spawned.status().message();
+    EXPECT_EQ(e.spawned.status().code(), ErrorCode::kUnavailable);
+  }
+  EXPECT_EQ(CountFds(), fds);
 }
 
 TEST_F(LauncherTest, OnlyStandardDescriptorsReachTheRuntime) {

@@ -18,6 +18,13 @@ std::string SpawnSpec::ToJson() const {
   o["memory_bytes"] = limits.memory_bytes;
   o["pids_max"] = limits.pids_max;
   o["cpu_weight"] = limits.cpu_weight;
+  o["cpu_quota_us"] = limits.cpu_quota_us;
+  o["layers"] = layers;
+  json::array b;
+  for (const auto& m : binds) b.push_back(json::object{{"source", m.source}, {"target", m.target}});
+  o["binds"] = std::move(b);
+  o["tmp_bytes"] = tmp_bytes;
+  o["hostname"] = hostname;
   return json::serialize(o);
 }
 
@@ -48,9 +55,31 @@ Result<SpawnSpec> SpawnSpec::FromJson(std::string_view text) {
   s.limits.memory_bytes = num("memory_bytes", s.limits.memory_bytes);
   s.limits.pids_max = num("pids_max", s.limits.pids_max);
   s.limits.cpu_weight = num("cpu_weight", s.limits.cpu_weight);
+  s.limits.cpu_quota_us = num("cpu_quota_us", s.limits.cpu_quota_us);
+  s.layers = static_cast<uint32_t>(num("layers", s.layers));
+  if (auto* b = o.if_contains("binds"); b && b->is_array()) {
+    for (const auto& m : b->as_array()) {
+      if (!m.is_object()) continue;
+      const auto& mo = m.as_object();
+      auto* src = mo.if_contains("source");
+      auto* dst = mo.if_contains("target");
+      if (src && dst && src->is_string() && dst->is_string()) {
+        s.binds.push_back({std::string(src->as_string()), std::string(dst->as_string())});
+      }
+    }
+  }
+  s.tmp_bytes = num("tmp_bytes", s.tmp_bytes);
+  s.hostname = str("hostname");
+  if (s.hostname.empty()) s.hostname = "localhost";
   if (s.argv.empty() || s.argv[0].empty() || s.argv[0][0] != '/' || s.cgroup.empty() ||
-      s.cgroup.find('/') != std::string::npos || s.cgroup[0] == '.') {
+      s.cgroup.find('/') != std::string::npos || s.cgroup[0] == '.' || s.tmp_bytes <= 0) {
     return InvalidParameter("invalid spawn spec");
+  }
+  for (const auto& m : s.binds) {
+    if (m.source.empty() || m.source[0] != '/' || m.target.size() < 2 || m.target[0] != '/' ||
+        m.target.find("..") != std::string::npos) {
+      return InvalidParameter("invalid bind mount in spawn spec");
+    }
   }
   return s;
 }

@@ -22,6 +22,7 @@
 #include "runtime/dispatcher.h"
 #include "runtime/environment_builder.h"
 #include "sandbox/cgroups.h"
+#include "sandbox/isolation.h"
 #include "sandbox/launcher.h"
 #include "server/runtime_files.h"
 #include "store/code_store.h"
@@ -95,18 +96,49 @@ int RunServer(const ServerOptions& options) {
   std::string data_dir = real;
   fs::create_directories(fs::path(data_dir) / "code", fec);
 
-  // The launcher must be forked while this process has exactly one thread.
+  // Everything that forks happens first, while this process has exactly one thread: runtime
+  // detection, the isolation probe, the launcher.
+  auto catalog = control::RuntimeCatalog::Detect();
+  std::string root_mountpoint = data_dir + "/run/root";
+  fs::create_directories(root_mountpoint, fec);
   std::string key = HexEncode(Sha256(data_dir)).substr(0, 12);
   auto cgroups = sandbox::CgroupManager::Discover(key);
-  if (!cgroups.ok()) {
-    return Fail("execution environments need cgroups (memory, pids, cpu) and root: " +
-                cgroups.status().message());
+  sandbox::ProbeResult probe = sandbox::ProbeIsolation(root_mountpoint);
+  if (cgroups.ok()) {
+    probe.available |= sandbox::kCgroupLimits;
+  } else {
+    probe.problems.push_back("cgroups: " + cgroups.status().message());
   }
-  std::string cgroup_summary = cgroups->Describe();
-  auto launcher = sandbox::LauncherClient::Start(std::move(cgroups).value());
+  uint32_t missing = sandbox::kAllLayers & ~probe.available;
+  if (missing & ~options.reduced_isolation) {
+    std::string why;
+    for (const auto& p : probe.problems) why += "\n  " + p;
+    return Fail("this host cannot give execution environments these isolation layers: " +
+                sandbox::DescribeLayers(missing & ~options.reduced_isolation) + why +
+                "\nkindling needs root on Linux with namespaces, cgroups and seccomp. To run "
+                "anyway with less isolation, name what you accept to lose: "
+                "--reduced-isolation=" + [&] {
+                  std::string list;
+                  for (auto l : sandbox::AllLayers()) {
+                    if (missing & l) list += (list.empty() ? "" : ",") + sandbox::LayerName(l);
+                  }
+                  return list;
+                }());
+  }
+  uint32_t layers = sandbox::kAllLayers & ~options.reduced_isolation & probe.available;
+  sandbox::LauncherConfig launcher_config;
+  bool usr_local = false;
+  for (const auto& id : catalog.AvailableIds()) {
+    auto rt = catalog.Find(id);
+    if (rt.ok() && (*rt)->executable.rfind("/usr/local/", 0) == 0) usr_local = true;
+  }
+  launcher_config.rootfs = sandbox::RootfsPlan::ForHost(root_mountpoint, usr_local);
+  std::string cgroup_summary = cgroups.ok() ? cgroups->Describe() : "no cgroups";
+  auto launcher = sandbox::LauncherClient::Start(
+      cgroups.ok() ? std::move(cgroups).value() : sandbox::CgroupManager(),
+      std::move(launcher_config));
   if (!launcher.ok()) return Fail(launcher.status().message());
 
-  auto catalog = control::RuntimeCatalog::Detect();
   auto runtime_dir = InstallRuntimeFiles(data_dir, catalog);
   if (!runtime_dir.ok()) return Fail(runtime_dir.status().message());
   auto state = store::StateStore::Open(data_dir + "/kindling.db");
@@ -121,7 +153,7 @@ int RunServer(const ServerOptions& options) {
   http::LoopGroup loops(threads);
   asio::io_context control_loop(1);
 
-  runtime::EnvironmentBuilder builder(options.account, &catalog, *runtime_dir);
+  runtime::EnvironmentBuilder builder(options.account, &catalog, *runtime_dir, layers);
   runtime::RuntimeContext rctx;
   rctx.loops = &loops;
   rctx.launcher = launcher->get();
@@ -184,7 +216,15 @@ int RunServer(const ServerOptions& options) {
   loops.Start();
   spdlog::info("kindling {} listening on http://{} (data: {}, {} event loops)", "0.1.0",
                options.listen, data_dir, threads);
-  spdlog::info("execution environments: pid namespace per environment, {}", cgroup_summary);
+  spdlog::info("isolation of every execution environment: {}", sandbox::DescribeLayers(layers));
+  spdlog::info("  namespaces, a tmpfs root with read-only /usr and /var/task, uid {}-{}, no "
+               "capabilities, seccomp ({} calls denied), {}",
+               1000000, 1000000 + 65535, sandbox::SeccompFilter::DeniedSyscalls().size(),
+               cgroup_summary);
+  if (layers != sandbox::kAllLayers) {
+    spdlog::warn("REDUCED ISOLATION: environments run WITHOUT {} (--reduced-isolation)",
+                 sandbox::DescribeLayers(sandbox::kAllLayers & ~layers));
+  }
   std::string runtimes;
   for (const auto& id : catalog.AvailableIds()) runtimes += (runtimes.empty() ? "" : ", ") + id;
   spdlog::info("runtimes available: {}", runtimes);

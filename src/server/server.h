@@ -24,6 +24,9 @@ struct ServerOptions {
   int max_concurrency = 1000;
   size_t log_cap_bytes = 1 << 20;
   int64_t shutdown_grace_ms = 30000;
+  // Isolation layers the operator accepts to lose (sandbox/isolation.h bits). Every layer is
+  // applied unless named here; a layer the host lacks must be named or kindling will not start.
+  uint32_t reduced_isolation = 0;
   std::string log_level = "info";
 };
 
