@@ -217,11 +217,13 @@ int RunServer(const ServerOptions& options) {
   spdlog::info("kindling {} listening on http://{} (data: {}, {} event loops)", "0.1.0",
                options.listen, data_dir, threads);
   spdlog::info("isolation of every execution environment: {}", sandbox::DescribeLayers(layers));
-  spdlog::info("  namespaces, a tmpfs root with read-only /usr and /var/task, uid {}-{}, no "
-               "capabilities, seccomp ({} calls denied), {}",
-               1000000, 1000000 + 65535, sandbox::SeccompFilter::DeniedSyscalls().size(),
-               cgroup_summary);
-  if (layers != sandbox::kAllLayers) {
+  if (layers == sandbox::kAllLayers) {
+    spdlog::info("  own pid/mount/net/ipc/uts/cgroup namespaces, a tmpfs root with read-only /usr "
+                 "and /var/task, loopback-only network, uid {}-{} without capabilities, seccomp "
+                 "({} calls denied), {}",
+                 1000000, 1000000 + 65535, sandbox::SeccompFilter::DeniedSyscalls().size(),
+                 cgroup_summary);
+  } else {
     spdlog::warn("REDUCED ISOLATION: environments run WITHOUT {} (--reduced-isolation)",
                  sandbox::DescribeLayers(sandbox::kAllLayers & ~layers));
   }
