@@ -23,7 +23,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD = Path(os.environ.get("BUILD", ROOT / "build"))
+BUILD = (ROOT / os.environ.get("BUILD", "build")).resolve()
 KINDLING = BUILD / "kindling"
 WRK_SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "30"))
@@ -105,49 +105,92 @@ def cold_starts(api, name):
             "method": "PUT configuration (retires environments), then time POST invocations"}
 
 
-def main():
-    if not shutil.which("wrk"):
-        sys.exit("bench: wrk is missing (apt-get install wrk)")
-    data = Path(tempfile.mkdtemp(prefix="kindling-bench-"))
-    port = free_port()
-    log = open(data / "server.log", "wb")
-    server = subprocess.Popen([str(KINDLING), "serve", "--listen", f"127.0.0.1:{port}",
-                               "--data-dir", str(data / "data"), "--log-level", "warn"],
-                              stdout=log, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(100):
+# Every layer but the cgroup limits: the same memory and CPU limits, without namespaces, uid
+# switch and seccomp. Comparing the two servers in one run isolates what the sandbox costs.
+NO_SANDBOX = ["--reduced-isolation", "pid-ns,mount-ns,net-ns,ipc-ns,uts-ns,cgroup-ns,uid,seccomp"]
+MEMORY_MB = 512
+
+
+class Kindling:
+    """A `kindling serve` with a scratch data directory."""
+
+    def __init__(self, extra_args=()):
+        self.data = Path(tempfile.mkdtemp(prefix="kindling-bench-"))
+        self.port = free_port()
+        self.log = open(self.data / "server.log", "wb")
+        self.proc = subprocess.Popen([str(KINDLING), "serve", "--listen", f"127.0.0.1:{self.port}",
+                                      "--data-dir", str(self.data / "data"), "--log-level", "warn",
+                                      *extra_args], stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(200):
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
                 break
             except OSError:
                 time.sleep(0.05)
-        api = Api(port)
-        results = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
-                               "load_before": os.getloadavg()},
-                   "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                   "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                         capture_output=True, text=True).stdout.strip(),
-                   "functions": {}}
-        for label, (runtime, handler, files) in FUNCTIONS.items():
-            name = f"bench-{label}"
-            api.call("POST", "/2015-03-31/functions", {
-                "FunctionName": name, "Runtime": runtime, "Handler": handler, "Role": ROLE,
-                "MemorySize": 512, "Timeout": 10,
-                "Code": {"ZipFile": base64.b64encode(zip_files(files)).decode()}})
-            entry = {"runtime": runtime}
-            entry["cold_start"] = cold_starts(api, name)
-            api.call("POST", f"/2015-03-31/functions/{name}/invocations", b"{}")  # warm
-            entry["warm_c1"] = wrk(port, name, 1, 1)
+        self.api = Api(self.port)
+
+    def deploy(self, label):
+        runtime, handler, files = FUNCTIONS[label]
+        name = f"bench-{label}"
+        self.api.call("POST", "/2015-03-31/functions", {
+            "FunctionName": name, "Runtime": runtime, "Handler": handler, "Role": ROLE,
+            "MemorySize": MEMORY_MB, "Timeout": 10,
+            "Code": {"ZipFile": base64.b64encode(zip_files(files)).decode()}})
+        return name
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+        self.log.close()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def sandbox_cycles():
+    """Create+destroy rate of fully isolated environments through the real launcher."""
+    test = BUILD / "src/sandbox/sandbox_cycles_test"
+    out = subprocess.run([str(test)], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if "create/destroy cycles" in line:
+            return {"line": line.strip(), "per_second": float(line.split(":")[-1].split()[0]),
+                    "command": str(test)}
+    return {"line": "not measured"}
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is missing (apt-get install wrk)")
+    results = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
+                           "load_before": os.getloadavg()},
+               "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                     capture_output=True, text=True).stdout.strip(),
+               "memory_mb": MEMORY_MB, "functions": {}, "no_sandbox": {}}
+    sandboxed = Kindling()
+    try:
+        for label in FUNCTIONS:
+            name = sandboxed.deploy(label)
+            entry = {"runtime": FUNCTIONS[label][0]}
+            entry["cold_start"] = cold_starts(sandboxed.api, name)
+            sandboxed.api.call("POST", f"/2015-03-31/functions/{name}/invocations", b"{}")
+            entry["warm_c1"] = wrk(sandboxed.port, name, 1, 1)
             # Scale out to 16 environments first, so the measurement is steady state.
-            entry["scale_out_c16"] = wrk(port, name, 2, 16, seconds=2)
-            entry["throughput_c16"] = wrk(port, name, 2, 16)
+            entry["scale_out_c16"] = wrk(sandboxed.port, name, 2, 16, seconds=2)
+            entry["throughput_c16"] = wrk(sandboxed.port, name, 2, 16)
             results["functions"][label] = entry
-        results["machine"]["load_after"] = os.getloadavg()
     finally:
-        server.terminate()
-        server.wait(timeout=60)
-        log.close()
-        shutil.rmtree(data, ignore_errors=True)
+        sandboxed.stop()
+    plain = Kindling(NO_SANDBOX)
+    try:
+        for label in ("python", "native"):
+            name = plain.deploy(label)
+            entry = {"cold_start": cold_starts(plain.api, name)}
+            plain.api.call("POST", f"/2015-03-31/functions/{name}/invocations", b"{}")
+            entry["warm_c1"] = wrk(plain.port, name, 1, 1)
+            results["no_sandbox"][label] = entry
+    finally:
+        plain.stop()
+    results["sandbox_cycles"] = sandbox_cycles()
+    results["machine"]["load_after"] = os.getloadavg()
 
     out_dir = ROOT / "bench/results"
     out_dir.mkdir(exist_ok=True)
@@ -161,6 +204,12 @@ def main():
         c, w, t = e["cold_start"], e["warm_c1"], e["throughput_c16"]
         print(f"{label:8} {c['p50_ms']:7.2f}ms {c['p99_ms']:7.2f}ms {w['p50_us']:7d}us "
               f"{w['p99_us']:7d}us {w['rps']:8.0f} {t['rps']:8.0f} {t['p99_us']:7d}us")
+    print(f"\nsame run, {MEMORY_MB} MB: sandbox on vs off (cgroup limits in both)")
+    for label, e in results["no_sandbox"].items():
+        on = results["functions"][label]
+        print(f"{label:8} cold p50 {on['cold_start']['p50_ms']:6.2f} vs {e['cold_start']['p50_ms']:6.2f} ms"
+              f"   warm p50 {on['warm_c1']['p50_us']:5d} vs {e['warm_c1']['p50_us']:5d} us")
+    print(f"sandbox: {results['sandbox_cycles']['line']}")
     print(f"\nresults: {out}")
 
 

@@ -12,7 +12,8 @@
 namespace kindling::runtime {
 
 int64_t CpuQuotaMicros(int memory_mb) {
-  return std::max<int64_t>(1000, static_cast<int64_t>(memory_mb) * 100000 / 1769);
+  return std::max<int64_t>(1000,
+                           static_cast<int64_t>(memory_mb) * sandbox::kCpuPeriodMicros / 1769);
 }
 
 std::string EnvironmentBuilder::LogStreamName(const control::FunctionConfig& config,
@@ -109,9 +110,8 @@ Result<sandbox::SpawnSpec> EnvironmentBuilder::Build(const control::FunctionConf
   spec.tmp_bytes = static_cast<int64_t>(config.ephemeral_mb) << 20;
   spec.limits.memory_bytes = static_cast<int64_t>(config.memory_mb) << 20;
   spec.limits.pids_max = 1024;
-  // CPU proportional to memory, as on Lambda where 1769 MB is one full vCPU: a quota per 100 ms
-  // period (128 MB gets 7.2 ms of CPU per 100 ms) and a matching share under contention.
-  spec.limits.cpu_quota_us = CpuQuotaMicros(config.memory_mb);
+  // CPU proportional to memory, as on Lambda where 1769 MB is one full vCPU: a share under
+  // contention here, and a quota (CpuQuotaMicros) that the instance applies once init is done.
   spec.limits.cpu_weight = std::max<int64_t>(2, static_cast<int64_t>(config.memory_mb) * 1024 / 1769);
   return spec;
 }

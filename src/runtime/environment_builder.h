@@ -20,7 +20,7 @@ struct EnvironmentPaths {
   std::string runtime_dir;   // kindling's runtime bootstraps (LAMBDA_RUNTIME_DIR)
 };
 
-// CPU time per 100 ms period for `memory_mb` (1769 MB = one vCPU; at least 1 ms).
+// CPU time per sandbox::kCpuPeriodMicros for `memory_mb` (1769 MB = one vCPU; at least 1 ms).
 int64_t CpuQuotaMicros(int memory_mb);
 
 // Paths the function sees when it has its own root filesystem.

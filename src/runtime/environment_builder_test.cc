@@ -75,7 +75,7 @@ TEST(EnvironmentBuilder, PythonGetsLambdaEnvironmentAndReservedVariablesWin) {
   EXPECT_NE(env["AWS_LAMBDA_LOG_STREAM_NAME"].find("/[$LATEST]" + std::string(32, 'a')),
             std::string::npos);
   EXPECT_EQ(spec->limits.memory_bytes, 256LL << 20);
-  EXPECT_EQ(spec->limits.cpu_quota_us, 256LL * 100000 / 1769);  // 1769 MB = one vCPU
+  EXPECT_EQ(spec->limits.cpu_weight, 256 * 1024 / 1769);
   EXPECT_EQ(spec->tmp_bytes, 512LL << 20);
   EXPECT_EQ(spec->cwd, "/var/task");
 }
@@ -93,10 +93,10 @@ TEST(EnvironmentBuilder, WithoutAMountNamespaceHostPathsAreUsed) {
 }
 
 TEST(EnvironmentBuilder, CpuQuotaIsProportionalToMemory) {
-  EXPECT_EQ(CpuQuotaMicros(1769), 100000);
-  EXPECT_EQ(CpuQuotaMicros(3538), 200000);
-  EXPECT_EQ(CpuQuotaMicros(128), 7235);
-  EXPECT_EQ(CpuQuotaMicros(1), 1000);  // floor
+  EXPECT_EQ(CpuQuotaMicros(1769), 20000);  // the whole 20 ms period: one vCPU
+  EXPECT_EQ(CpuQuotaMicros(3538), 40000);
+  EXPECT_EQ(CpuQuotaMicros(128), 1447);
+  EXPECT_EQ(CpuQuotaMicros(1), 1000);  // the kernel's minimum
 }
 
 TEST(EnvironmentBuilder, NodeGetsNodePath) {

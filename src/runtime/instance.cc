@@ -18,6 +18,7 @@
 #include "runtime/environment_builder.h"
 #include "runtime/pool.h"
 #include "runtime/runtime_context.h"
+#include "sandbox/isolation.h"
 #include "util/clock.h"
 #include "util/ids.h"
 
@@ -255,6 +256,12 @@ void Instance::HandleNext(http::ResponseSink sink) {
     initialized_ = true;
     init_ms_ = static_cast<double>(MonoNanosNow() - spawn_ns_) / 1e6;
     deadline_.cancel();
+    // Init ran unthrottled, as on Lambda; from now on CPU is proportional to memory.
+    if (ctx_->builder->layers() & sandbox::kCgroupLimits) {
+      Status quota = ctx_->launcher->cgroups().SetCpuQuota(
+          "env-" + hex_, CpuQuotaMicros(pool_->config().memory_mb));
+      if (!quota.ok()) spdlog::warn("{}", quota.message());
+    }
     if (!current_) {
       BecomeIdle();
     } else {

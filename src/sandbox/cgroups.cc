@@ -142,9 +142,7 @@ Status CgroupManager::Create(const std::string& name, const CgroupLimits& limits
            WriteFile(dir + "/memory.swap.max", "0") &&
            WriteFile(dir + "/pids.max", std::to_string(limits.pids_max)) &&
            WriteFile(dir + "/cpu.weight",
-                     std::to_string(std::clamp<int64_t>(limits.cpu_weight * 100 / 1024, 1, 10000))) &&
-           (limits.cpu_quota_us <= 0 ||
-            WriteFile(dir + "/cpu.max", std::to_string(limits.cpu_quota_us) + " 100000"));
+                     std::to_string(std::clamp<int64_t>(limits.cpu_weight * 100 / 1024, 1, 10000)));
       (void)WriteFile(dir + "/memory.oom.group", "1");
     } else if (h.controller == "memory") {
       ok = WriteFile(dir + "/memory.limit_in_bytes", std::to_string(limits.memory_bytes));
@@ -155,19 +153,31 @@ Status CgroupManager::Create(const std::string& name, const CgroupLimits& limits
     } else if (h.controller == "pids") {
       ok = WriteFile(dir + "/pids.max", std::to_string(limits.pids_max));
     } else if (h.controller == "cpu") {
-      ok = WriteFile(dir + "/cpu.shares", std::to_string(std::max<int64_t>(2, limits.cpu_weight)));
-      if (ok && limits.cpu_quota_us > 0) {
-        ok = WriteFile(dir + "/cpu.cfs_period_us", "100000") &&
-             WriteFile(dir + "/cpu.cfs_quota_us", std::to_string(limits.cpu_quota_us));
-        // Let a quiet environment bank up to one period of unused quota for bursts (5.14+).
-        (void)WriteFile(dir + "/cpu.cfs_burst_us", std::to_string(limits.cpu_quota_us));
-      }
+      ok = WriteFile(dir + "/cpu.shares", std::to_string(std::max<int64_t>(2, limits.cpu_weight))) &&
+           WriteFile(dir + "/cpu.cfs_period_us", std::to_string(kCpuPeriodMicros));
     }
     if (!ok) {
       int err = errno;
       Remove(name);
       return Unavailable("cannot set limits on cgroup " + dir + ": " + strerror(err));
     }
+  }
+  return Status::Ok();
+}
+
+Status CgroupManager::SetCpuQuota(const std::string& name, int64_t quota_us) const {
+  for (const auto& h : hierarchies_) {
+    std::string dir = h.root + "/" + name;
+    bool ok = true;
+    if (version_ == Version::kV2) {
+      ok = WriteFile(dir + "/cpu.max",
+                     std::to_string(quota_us) + " " + std::to_string(kCpuPeriodMicros));
+    } else if (h.controller == "cpu") {
+      ok = WriteFile(dir + "/cpu.cfs_quota_us", std::to_string(quota_us));
+      // Let a quiet environment bank one period of unused quota for bursts (kernel 5.14+).
+      (void)WriteFile(dir + "/cpu.cfs_burst_us", std::to_string(quota_us));
+    }
+    if (!ok) return Unavailable("cannot set the CPU quota of " + dir + ": " + strerror(errno));
   }
   return Status::Ok();
 }

@@ -21,11 +21,15 @@
 
 namespace kindling::sandbox {
 
+// The CFS period CPU quotas refer to. Short enough that a throttled environment stalls for at
+// most ~20 ms (a 100 ms period gives ~70 ms stalls at 0.3 vCPU), long enough that 128 MB's
+// share (1.45 ms) stays above the kernel's 1 ms minimum quota.
+inline constexpr int64_t kCpuPeriodMicros = 20000;
+
 struct CgroupLimits {
   int64_t memory_bytes = 128LL << 20;
   int64_t pids_max = 1024;
   int64_t cpu_weight = 1024;  // relative share; v1 cpu.shares, v2 cpu.weight (scaled)
-  int64_t cpu_quota_us = 0;   // CPU time per 100 ms period; 0 = no cap
 };
 
 class CgroupManager {
@@ -44,6 +48,10 @@ class CgroupManager {
 
   // Creates the cgroup `name` with `limits` (fails if it exists).
   Status Create(const std::string& name, const CgroupLimits& limits) const;
+  // Caps `name` at `quota_us` of CPU time per kCpuPeriodMicros (with a burst of one quota).
+  // Called by the server when an environment's runtime has finished initialising: like Lambda,
+  // kindling lets the init phase run unthrottled. A no-op without cgroups.
+  Status SetCpuQuota(const std::string& name, int64_t quota_us) const;
   // Moves the calling process into `name` (async-signal-safe; used between clone and exec).
   // Returns 0 or an errno value.
   int AttachSelf(const std::string& name) const;

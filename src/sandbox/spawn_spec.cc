@@ -18,7 +18,6 @@ std::string SpawnSpec::ToJson() const {
   o["memory_bytes"] = limits.memory_bytes;
   o["pids_max"] = limits.pids_max;
   o["cpu_weight"] = limits.cpu_weight;
-  o["cpu_quota_us"] = limits.cpu_quota_us;
   o["layers"] = layers;
   json::array b;
   for (const auto& m : binds) b.push_back(json::object{{"source", m.source}, {"target", m.target}});
@@ -55,7 +54,6 @@ Result<SpawnSpec> SpawnSpec::FromJson(std::string_view text) {
   s.limits.memory_bytes = num("memory_bytes", s.limits.memory_bytes);
   s.limits.pids_max = num("pids_max", s.limits.pids_max);
   s.limits.cpu_weight = num("cpu_weight", s.limits.cpu_weight);
-  s.limits.cpu_quota_us = num("cpu_quota_us", s.limits.cpu_quota_us);
   s.layers = static_cast<uint32_t>(num("layers", s.layers));
   if (auto* b = o.if_contains("binds"); b && b->is_array()) {
     for (const auto& m : b->as_array()) {
