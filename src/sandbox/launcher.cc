@@ -288,6 +288,10 @@ class Launcher {
       reply["error"] = std::move(why);
       Reply(reply);
     };
+    if (msg.fds_truncated) {
+      return fail(std::string("the launcher could not receive the request's descriptors: ") +
+                  strerror(EMFILE));
+    }
     auto* spec_v = o.if_contains("spec");
     if (!spec_v || msg.fds.size() != 2) return fail("malformed spawn request");
     auto parsed = SpawnSpec::FromJson(json::serialize(*spec_v));
@@ -485,6 +489,10 @@ LauncherClient::LauncherClient(CgroupManager cgroups, UniqueFd sock, pid_t pid)
 }
 
 LauncherClient::~LauncherClient() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
   shutdown(sock_.get(), SHUT_RDWR);
   reply_thread_.join();
   int st;
@@ -554,12 +562,15 @@ void LauncherClient::ReplyLoop() {
     }
   }
   std::map<uint64_t, SpawnCallback> orphans;
+  bool unexpected;
   {
     std::lock_guard lock(mu_);
     dead_ = true;
+    unexpected = !stopping_;
     orphans.swap(pending_);
   }
   for (auto& [id, cb] : orphans) cb(Unavailable("the launcher process is gone"));
+  if (unexpected && on_death_) on_death_();
 }
 
 }  // namespace kindling::sandbox

@@ -65,6 +65,10 @@ class LauncherClient {
   // errors there are retryable (kUnavailable) and leave nothing behind.
   void Spawn(const SpawnSpec& spec, UniqueFd log_w, UniqueFd status_w, SpawnCallback done);
 
+  // Called once, on the reply thread, if the launcher process dies (then no environment can be
+  // created, and every running one died with it). Set before the first Spawn.
+  void SetOnDeath(std::function<void()> on_death) { on_death_ = std::move(on_death); }
+
   const CgroupManager& cgroups() const { return cgroups_; }
   pid_t launcher_pid() const { return launcher_pid_; }
 
@@ -79,6 +83,8 @@ class LauncherClient {
   std::map<uint64_t, SpawnCallback> pending_;  // guarded by mu_
   uint64_t next_id_ = 1;                        // guarded by mu_
   bool dead_ = false;                           // guarded by mu_
+  bool stopping_ = false;                       // guarded by mu_: our own shutdown
+  std::function<void()> on_death_;
   std::thread reply_thread_;
 };
 

@@ -3,6 +3,7 @@
 // mounts, the cgroups and the processes are exactly as before.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -151,6 +152,67 @@ TEST(LauncherCycles, TenThousandCreateDestroyCyclesLeakNothing) {
   EXPECT_EQ(failures, kCycles / 10);
   std::printf("%d create/destroy cycles (%d failing on purpose) in %.1f s: %.0f per second\n",
               kCycles, failures, secs, kCycles / secs);
+  client->reset();
+  auto cleanup = CgroupManager::Discover(key);
+  ASSERT_TRUE(cleanup.ok());
+  EXPECT_EQ(cleanup->RemoveRoots(), 0);
+  fs::remove(root);
+}
+
+TEST(LauncherCycles, DescriptorExhaustionInTheLauncherIsAnErrorAndLeaksNothing) {
+  std::string key = "emfile-" + RandomHex(4);
+  fs::path root = fs::temp_directory_path() / ("kindling-root-" + key);
+  fs::create_directories(root);
+  auto cg = CgroupManager::Discover(key);
+  ASSERT_TRUE(cg.ok());
+  std::string memory_root = cg->MemoryFile("", "");
+  LauncherConfig config;
+  config.rootfs = RootfsPlan::ForHost(root.string(), false);
+  auto client = LauncherClient::Start(std::move(cg).value(), std::move(config));
+  ASSERT_TRUE(client.ok());
+  pid_t launcher = (*client)->launcher_pid();
+  auto spawn = [&]() {
+    int logp[2], stp[2];
+    EXPECT_EQ(pipe2(logp, O_CLOEXEC), 0);
+    EXPECT_EQ(pipe2(stp, O_CLOEXEC), 0);
+    UniqueFd log_r(logp[0]), status_r(stp[0]);
+    SpawnSpec spec;
+    spec.argv = {"/bin/true"};
+    spec.cwd = "/";
+    spec.cgroup = "env-" + RandomHex(8);
+    spec.tmp_bytes = 1 << 20;
+    std::promise<Result<Spawned>> p;
+    (*client)->Spawn(spec, UniqueFd(logp[1]), UniqueFd(stp[1]),
+                     [&p](Result<Spawned> r) { p.set_value(std::move(r)); });
+    Result<Spawned> r = p.get_future().get();
+    if (r.ok()) {
+      int st;
+      EXPECT_EQ(read(status_r.get(), &st, sizeof(st)), static_cast<ssize_t>(sizeof(st)));
+    }
+    return r;
+  };
+  ASSERT_TRUE(spawn().ok());  // warm-up
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  int launcher_fds = CountEntries("/proc/" + std::to_string(launcher) + "/fd");
+  // Leave the launcher no room for the pipes and sockets a creation needs.
+  // Only the soft limit: raising a hard limit again would need CAP_SYS_RESOURCE.
+  rlimit old{};
+  ASSERT_EQ(prlimit(launcher, RLIMIT_NOFILE, nullptr, &old), 0);
+  rlimit tight{static_cast<rlim_t>(launcher_fds), old.rlim_max};
+  ASSERT_EQ(prlimit(launcher, RLIMIT_NOFILE, &tight, nullptr), 0);
+  for (int i = 0; i < 50; ++i) {
+    auto r = spawn();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), ErrorCode::kUnavailable);
+    EXPECT_NE(r.status().message().find("Too many open files"), std::string::npos)
+        << r.status().message();
+  }
+  ASSERT_EQ(prlimit(launcher, RLIMIT_NOFILE, &old, nullptr), 0);
+  EXPECT_TRUE(spawn().ok());  // and it recovers
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(CountEntries("/proc/" + std::to_string(launcher) + "/fd"), launcher_fds);
+  EXPECT_EQ(CountEntries(memory_root, true), 0);
+  EXPECT_EQ(CountChildren(launcher), 0);
   client->reset();
   auto cleanup = CgroupManager::Discover(key);
   ASSERT_TRUE(cleanup.ok());

@@ -58,7 +58,8 @@ Result<LauncherMessage> ReceiveLauncherMessage(int sock) {
       out.fds.emplace_back(fd);
     }
   }
-  if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) return Internal("truncated launcher message");
+  if (msg.msg_flags & MSG_TRUNC) return Unavailable("oversized launcher message");
+  out.fds_truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
   return out;
 }
 

@@ -21,11 +21,14 @@ inline constexpr int kMaxLauncherFds = 4;
 struct LauncherMessage {
   std::string json;
   std::vector<UniqueFd> fds;
+  // Some passed descriptors could not be received (the receiver is out of descriptors): the
+  // message is intact, the request must be refused.
+  bool fds_truncated = false;
 };
 
 // Sends one message. Thread-compatible: callers serialise sends on one socket.
 Status SendLauncherMessage(int sock, std::string_view json, const std::vector<int>& fds);
-// Blocks for one message. Returns kUnavailable at end of stream.
+// Blocks for one message. Returns kUnavailable at end of stream or on a socket error.
 Result<LauncherMessage> ReceiveLauncherMessage(int sock);
 
 }  // namespace kindling::sandbox

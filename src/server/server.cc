@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include <boost/asio/io_context.hpp>
@@ -10,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -139,6 +141,16 @@ int RunServer(const ServerOptions& options) {
       std::move(launcher_config));
   if (!launcher.ok()) return Fail(launcher.status().message());
 
+  // A dead launcher means no environment can be created and none is left: stop, loudly, so a
+  // supervisor restarts kindling (the exit status says so).
+  std::atomic<bool> launcher_died{false};
+  (*launcher)->SetOnDeath([&launcher_died] {
+    launcher_died = true;
+    spdlog::critical("the launcher process died: environments can no longer be created; "
+                     "shutting down");
+    kill(getpid(), SIGTERM);
+  });
+
   auto runtime_dir = InstallRuntimeFiles(data_dir, catalog);
   if (!runtime_dir.ok()) return Fail(runtime_dir.status().message());
   auto state = store::StateStore::Open(data_dir + "/kindling.db");
@@ -252,7 +264,7 @@ int RunServer(const ServerOptions& options) {
   launcher->reset();
   if (auto cg = sandbox::CgroupManager::Discover(key); cg.ok()) cg->RemoveRoots();
   spdlog::info("kindling stopped");
-  return 0;
+  return launcher_died ? 70 : 0;
 }
 
 }  // namespace kindling::server

@@ -128,3 +128,13 @@ def test_idle_environments_are_reaped_after_the_idle_timeout(start_server):
     assert invoke(lam, name)[1]["environment"] == first  # warm within the timeout
     time.sleep(3)
     assert invoke(lam, name)[1]["environment"] != first  # reaped, so a new one
+
+
+def test_a_dead_launcher_stops_the_server_loudly(start_server):
+    s = start_server()
+    launcher = [p for p in environment_pids(s.proc.pid)
+                if Path(f"/proc/{p}/comm").read_text().strip() == "kindling-launch"]
+    assert len(launcher) == 1
+    os.kill(launcher[0], signal.SIGKILL)
+    assert s.proc.wait(timeout=30) == 70
+    assert "the launcher process died" in s.logs()
