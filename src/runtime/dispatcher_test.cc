@@ -153,28 +153,20 @@ TEST_F(DispatcherTest, ColdStartThenWarmReuse) {
   EXPECT_EQ(ctx_.in_flight.load(), 0);
 }
 
-// The CPU quota files of this test's environments (cgroup v1 cpu hierarchy).
-std::vector<fs::path> QuotaFiles(const std::string& key) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup/cpu", ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->path().filename() == "cpu.cfs_quota_us" &&
-        it->path().string().find("kindling-" + key + "/env-") != std::string::npos) {
-      out.push_back(it->path());
-    }
-  }
-  return out;
-}
-
 TEST_F(DispatcherTest, CpuQuotaIsAppliedOnceInitIsDone) {
-  if (!fs::exists("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")) GTEST_SKIP() << "not cgroup v1";
+  const auto& cgroups = launcher_->cgroups();
+  if (cgroups.version() != sandbox::CgroupManager::Version::kV1) GTEST_SKIP() << "cgroup v1 only";
   Deploy();
   Call();
-  auto files = QuotaFiles(key_);
-  ASSERT_EQ(files.size(), 1u);
-  std::ifstream in(files[0]);
+  // This server's cgroups: exactly one environment, with the quota set after init.
+  std::vector<fs::path> envs;
+  for (const auto& e : fs::directory_iterator(cgroups.ControllerFile("cpu", "", ""))) {
+    if (e.is_directory() && e.path().filename().string().rfind("env-", 0) == 0) {
+      envs.push_back(e.path());
+    }
+  }
+  ASSERT_EQ(envs.size(), 1u);
+  std::ifstream in(envs[0] / "cpu.cfs_quota_us");
   int64_t quota = 0;
   in >> quota;
   EXPECT_EQ(quota, CpuQuotaMicros(128));  // 1.45 ms per 20 ms period at 128 MB

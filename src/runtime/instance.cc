@@ -408,12 +408,14 @@ void Instance::Complete(Outcome outcome, std::string body, std::string error_typ
   current_.reset();
   current_sent_ = false;
   started_ns_ = 0;
-  done(std::move(res));
+  // Back in the pool *before* the caller hears the answer: a client that sends its next request
+  // at once must find this environment idle, not start another one.
   if (outcome == Outcome::kSuccess || outcome == Outcome::kFunctionError) {
     BecomeIdle();
   } else {
     Kill("invocation failed");
   }
+  done(std::move(res));
 }
 
 void Instance::BecomeIdle() {

@@ -237,8 +237,13 @@ int CgroupManager::RemoveRoots() const {
 }
 
 std::string CgroupManager::MemoryFile(const std::string& name, const char* file) const {
+  return ControllerFile("memory", name, file);
+}
+
+std::string CgroupManager::ControllerFile(const std::string& controller, const std::string& name,
+                                          const char* file) const {
   for (const auto& h : hierarchies_) {
-    if (h.controller == "memory" || h.controller == "unified") {
+    if (h.controller == controller || h.controller == "unified") {
       return h.root + "/" + name + "/" + file;
     }
   }

@@ -66,8 +66,10 @@ class CgroupManager {
   // (EBUSY while an environment's cgroup remains).
   int RemoveRoots() const;
 
-  // Paths for stats readers.
+  // Paths for stats readers. `controller` is "memory", "pids" or "cpu" (the unified tree on v2).
   std::string MemoryFile(const std::string& name, const char* file) const;
+  std::string ControllerFile(const std::string& controller, const std::string& name,
+                             const char* file) const;
 
  private:
   struct Hierarchy {
