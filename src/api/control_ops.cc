@@ -5,6 +5,7 @@
 #include "api/lambda_api.h"
 #include "api/wire.h"
 #include "observe/log_store.h"
+#include "runtime/dispatcher.h"
 #include "store/code_store.h"
 #include "util/strings.h"
 
@@ -72,6 +73,9 @@ Result<http::Response> LambdaApi::GetFunction(const ApiRequest& r, const std::st
     json::object tags;
     for (const auto& [k, v] : res.record->tags) tags[k] = v;
     o["Tags"] = std::move(tags);
+  }
+  if (res.record->reserved_concurrency) {
+    o["Concurrency"] = {{"ReservedConcurrentExecutions", *res.record->reserved_concurrency}};
   }
   return JsonResponse(200, o);
 }
@@ -250,11 +254,113 @@ Result<http::Response> LambdaApi::GetAccountSettings(const ApiRequest&) {
                      {"CodeSizeUnzipped", 262144000},
                      {"CodeSizeZipped", 52428800},
                      {"ConcurrentExecutions", ctx_.max_concurrency},
-                     {"UnreservedConcurrentExecutions", ctx_.max_concurrency}};
+                     {"UnreservedConcurrentExecutions",
+                      ctx_.max_concurrency - ctx_.functions->registry()->reserved_total()}};
   json::object used{{"TotalCodeSize", usage.total_code_size},
                     {"FunctionCount", usage.function_count}};
   return JsonResponse(200, json::object{{"AccountLimit", std::move(limit)},
                                         {"AccountUsage", std::move(used)}});
+}
+
+Result<http::Response> LambdaApi::PutFunctionConcurrency(const ApiRequest& r,
+                                                         const std::string& fn) {
+  KINDLING_ASSIGN_OR_RETURN(auto name, UnqualifiedName(fn));
+  KINDLING_ASSIGN_OR_RETURN(auto body, ParseBody(r.http.body()));
+  auto* v = body.if_contains("ReservedConcurrentExecutions");
+  if (!v || !v->is_int64()) {
+    return ValidationError("1 validation error detected: Value null at "
+                           "'reservedConcurrentExecutions' failed to satisfy constraint: Member "
+                           "must not be null");
+  }
+  KINDLING_ASSIGN_OR_RETURN(int64_t n, ctx_.functions->PutFunctionConcurrency(name, v->as_int64()));
+  return JsonResponse(200, json::object{{"ReservedConcurrentExecutions", n}});
+}
+
+Result<http::Response> LambdaApi::GetFunctionConcurrency(const ApiRequest&, const std::string& fn) {
+  KINDLING_ASSIGN_OR_RETURN(auto name, UnqualifiedName(fn));
+  KINDLING_ASSIGN_OR_RETURN(auto n, ctx_.functions->GetFunctionConcurrency(name));
+  json::object o;
+  if (n) o["ReservedConcurrentExecutions"] = *n;
+  return JsonResponse(200, o);
+}
+
+Result<http::Response> LambdaApi::DeleteFunctionConcurrency(const ApiRequest&,
+                                                            const std::string& fn) {
+  KINDLING_ASSIGN_OR_RETURN(auto name, UnqualifiedName(fn));
+  KINDLING_RETURN_IF_ERROR(ctx_.functions->DeleteFunctionConcurrency(name));
+  return NoContent();
+}
+
+namespace {
+
+// The provisioned-concurrency document, with the runtime's progress.
+json::object ProvisionedJson(const control::ProvisionedConfig& pc,
+                             const runtime::ProvisionedStatus& st) {
+  json::object o;
+  o["RequestedProvisionedConcurrentExecutions"] = pc.requested;
+  int64_t ready = std::min(st.allocated, pc.requested);
+  o["AvailableProvisionedConcurrentExecutions"] = ready;
+  o["AllocatedProvisionedConcurrentExecutions"] = ready;
+  o["Status"] = st.failed ? "FAILED" : ready >= pc.requested ? "READY" : "IN_PROGRESS";
+  if (st.failed) o["StatusReason"] = st.reason;
+  o["LastModified"] = pc.last_modified;
+  return o;
+}
+
+}  // namespace
+
+Result<http::Response> LambdaApi::PutProvisioned(const ApiRequest& r, const std::string& fn) {
+  KINDLING_ASSIGN_OR_RETURN(auto name, UnqualifiedName(fn));
+  auto qualifier = r.Query("Qualifier");
+  if (!qualifier) {
+    return ValidationError("1 validation error detected: Value null at 'qualifier' failed to "
+                           "satisfy constraint: Member must not be null");
+  }
+  KINDLING_ASSIGN_OR_RETURN(auto body, ParseBody(r.http.body()));
+  auto* v = body.if_contains("ProvisionedConcurrentExecutions");
+  if (!v || !v->is_int64()) {
+    return ValidationError("1 validation error detected: Value null at "
+                           "'provisionedConcurrentExecutions' failed to satisfy constraint: Member "
+                           "must not be null");
+  }
+  KINDLING_ASSIGN_OR_RETURN(
+      auto pc, ctx_.functions->PutProvisionedConcurrency(name, *qualifier, v->as_int64()));
+  auto rec = ctx_.functions->registry()->Find(name);
+  auto target = rec ? rec->ProvisionedTarget(*qualifier) : nullptr;
+  auto st = target ? ctx_.dispatcher->GetProvisionedStatus(target.get()) : runtime::ProvisionedStatus{};
+  return JsonResponse(202, ProvisionedJson(pc, st));
+}
+
+Result<http::Response> LambdaApi::GetProvisioned(const ApiRequest& r, const std::string& fn) {
+  KINDLING_ASSIGN_OR_RETURN(auto name, UnqualifiedName(fn));
+  auto rec = ctx_.functions->registry()->Find(name);
+  if (!rec) return control::FunctionNotFound(ctx_.account, name);
+  if (r.Query("List") == std::optional<std::string>("ALL")) {
+    json::array list;
+    for (const auto& [q, pc] : rec->provisioned) {
+      auto target = rec->ProvisionedTarget(q);
+      auto st = target ? ctx_.dispatcher->GetProvisionedStatus(target.get())
+                       : runtime::ProvisionedStatus{};
+      json::object o = ProvisionedJson(pc, st);
+      o["FunctionArn"] = control::QualifiedArn(ctx_.account, name, q);
+      list.push_back(std::move(o));
+    }
+    return JsonResponse(200, json::object{{"ProvisionedConcurrencyConfigs", std::move(list)}});
+  }
+  auto qualifier = r.Query("Qualifier");
+  if (!qualifier) return control::ProvisionedConfigNotFound();
+  KINDLING_ASSIGN_OR_RETURN(auto pc, ctx_.functions->GetProvisionedConcurrency(name, *qualifier));
+  auto target = rec->ProvisionedTarget(*qualifier);
+  auto st = target ? ctx_.dispatcher->GetProvisionedStatus(target.get()) : runtime::ProvisionedStatus{};
+  return JsonResponse(200, ProvisionedJson(pc, st));
+}
+
+Result<http::Response> LambdaApi::DeleteProvisioned(const ApiRequest& r, const std::string& fn) {
+  KINDLING_ASSIGN_OR_RETURN(auto name, UnqualifiedName(fn));
+  auto qualifier = r.Query("Qualifier");
+  if (!qualifier) return control::ProvisionedConfigNotFound();
+  KINDLING_RETURN_IF_ERROR(ctx_.functions->DeleteProvisionedConcurrency(name, *qualifier));
+  return NoContent();
 }
 
 Result<http::Response> LambdaApi::GetLogs(const ApiRequest& r, const std::string& fn) {

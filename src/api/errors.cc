@@ -34,7 +34,9 @@ http::Response ErrorResponse(const Status& status, const std::string& request_id
     case ErrorCode::kNotFound:
       code = 404;
       body["Type"] = "User";
-      body["Message"] = status.message();
+      // A more specific modelled name (ProvisionedConcurrencyConfigNotFoundException) uses
+      // "message", as its shape does.
+      body[status.detail().empty() ? "Message" : "message"] = status.message();
       break;
     case ErrorCode::kConflict: code = 409; break;
     case ErrorCode::kInvalidParameter:
@@ -72,7 +74,9 @@ http::Response ErrorResponse(const Status& status, const std::string& request_id
     body["message"] = status.message();
   }
   http::Response res = http::MakeResponse(code, json::serialize(body));
-  res.set("x-amzn-ErrorType", ErrorTypeName(status.code()));
+  res.set("x-amzn-ErrorType", status.code() == ErrorCode::kNotFound && !status.detail().empty()
+                                  ? status.detail().c_str()
+                                  : ErrorTypeName(status.code()));
   res.set("x-amzn-RequestId", request_id);
   if (status.code() == ErrorCode::kThrottled) res.set("Retry-After", "1");
   return res;

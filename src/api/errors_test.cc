@@ -20,6 +20,15 @@ TEST(Errors, NotFoundUsesCapitalMessageAndType) {
   EXPECT_EQ(b.at("Message"), "Function not found: x");
 }
 
+TEST(Errors, SpecificNotFoundNamesKeepTheirShape) {
+  auto r = ErrorResponse(Status(ErrorCode::kNotFound, "No Provisioned Concurrency Config found",
+                                "ProvisionedConcurrencyConfigNotFoundException"),
+                         "rid");
+  EXPECT_EQ(r.result_int(), 404u);
+  EXPECT_EQ(r["x-amzn-ErrorType"], "ProvisionedConcurrencyConfigNotFoundException");
+  EXPECT_EQ(Body(r).at("message"), "No Provisioned Concurrency Config found");
+}
+
 TEST(Errors, InvalidParameterUsesLowercaseMessage) {
   auto r = ErrorResponse(InvalidParameter("bad"), "rid");
   EXPECT_EQ(r.result_int(), 400u);

@@ -228,6 +228,29 @@ void LambdaApi::OnRequest(http::Request&& request, http::ResponseSink sink) {
   if (n == 2 && s[0] == "2016-08-19" && s[1] == "account-settings" && m == V::get) {
     return control([this](auto& q) { return GetAccountSettings(q); });
   }
+  if (n == 4 && s[1] == "functions" && s[3] == "concurrency") {
+    std::string fn = s[2];
+    if (s[0] == "2017-10-31" && m == V::put) {
+      return control([this, fn](auto& q) { return PutFunctionConcurrency(q, fn); });
+    }
+    if (s[0] == "2017-10-31" && m == V::delete_) {
+      return control([this, fn](auto& q) { return DeleteFunctionConcurrency(q, fn); });
+    }
+    if (s[0] == "2019-09-30" && m == V::get) {
+      return control([this, fn](auto& q) { return GetFunctionConcurrency(q, fn); });
+    }
+  }
+  if (n == 4 && s[0] == "2019-09-30" && s[1] == "functions" && s[3] == "provisioned-concurrency") {
+    std::string fn = s[2];
+    if (m == V::put) return control([this, fn](auto& q) { return PutProvisioned(q, fn); });
+    if (m == V::get) return control([this, fn](auto& q) { return GetProvisioned(q, fn); });
+    if (m == V::delete_) return control([this, fn](auto& q) { return DeleteProvisioned(q, fn); });
+  }
+  if (n == 1 && s[0] == "metrics" && m == V::get) {
+    http::Response res = http::MakeResponse(200, ctx_.dispatcher->RenderMetrics(),
+                                            "text/plain; version=0.0.4");
+    return sink.Send(std::move(res));
+  }
   if (n == 3 && s[0] == "2017-03-31" && s[1] == "tags") {
     std::string arn = s[2];
     if (m == V::post) return control([this, arn](auto& q) { return TagResource(q, arn); });
@@ -249,7 +272,6 @@ void LambdaApi::OnRequest(http::Request&& request, http::ResponseSink sink) {
   }
   // Lambda operations kindling does not offer yet get a clear answer, not a 404.
   static const std::pair<const char*, const char*> kLater[] = {
-      {"2017-10-31", "function concurrency"},  {"2019-09-30", "concurrency configuration"},
       {"2019-09-25", "event invoke configuration"}, {"2021-10-31", "function URLs"},
       {"2021-11-15", "response streaming"},    {"2018-10-31", "layers"},
       {"2020-04-22", "code signing"},          {"2020-06-30", "code signing"}};

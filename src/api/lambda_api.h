@@ -96,6 +96,12 @@ class LambdaApi : public http::Handler {
   Result<http::Response> ListTags(const ApiRequest& r, const std::string& arn);
   Result<http::Response> GetAccountSettings(const ApiRequest& r);
   Result<http::Response> GetLogs(const ApiRequest& r, const std::string& fn);
+  Result<http::Response> PutFunctionConcurrency(const ApiRequest& r, const std::string& fn);
+  Result<http::Response> GetFunctionConcurrency(const ApiRequest& r, const std::string& fn);
+  Result<http::Response> DeleteFunctionConcurrency(const ApiRequest& r, const std::string& fn);
+  Result<http::Response> PutProvisioned(const ApiRequest& r, const std::string& fn);
+  Result<http::Response> GetProvisioned(const ApiRequest& r, const std::string& fn);
+  Result<http::Response> DeleteProvisioned(const ApiRequest& r, const std::string& fn);
   Result<http::Response> DownloadCode(const ApiRequest& r, const std::string& hex);
 
   // Function name of an operation on the unqualified function (tags, publish, aliases...).

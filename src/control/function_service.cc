@@ -385,6 +385,7 @@ Status FunctionService::DeleteFunction(const FunctionRef& ref) {
   }
   auto rec = std::make_shared<FunctionRecord>(*old);
   rec->versions.erase(n);
+  if (rec->provisioned.erase(q)) batch.PutFunction(ref.name, rec->MetaToStoredJson());
   batch.DeleteVersion(ref.name, q);
   KINDLING_RETURN_IF_ERROR(Save(ref.name, rec, batch));
   return Status::Ok();
@@ -574,6 +575,7 @@ Status FunctionService::DeleteAlias(const std::string& name, const std::string& 
   auto rec = std::make_shared<FunctionRecord>(*old);
   rec->aliases.erase(alias);
   store::WriteBatch batch;
+  if (rec->provisioned.erase(alias)) batch.PutFunction(name, rec->MetaToStoredJson());
   batch.DeleteAlias(name, alias);
   KINDLING_RETURN_IF_ERROR(Save(name, rec, batch));
   return Status::Ok();
@@ -617,6 +619,107 @@ Result<std::map<std::string, std::string>> FunctionService::ListTags(
     const std::string& name) const {
   KINDLING_ASSIGN_OR_RETURN(auto rec, FindRecord(name));
   return rec->tags;
+}
+
+Status ProvisionedConfigNotFound() {
+  return Status(ErrorCode::kNotFound, "No Provisioned Concurrency Config found for this function",
+                "ProvisionedConcurrencyConfigNotFoundException");
+}
+
+Result<int64_t> FunctionService::PutFunctionConcurrency(const std::string& name,
+                                                        int64_t reserved) {
+  KINDLING_ASSIGN_OR_RETURN(auto old, FindRecord(name));
+  Validator v;
+  v.Range("reservedConcurrentExecutions", reserved, 0, concurrency_limit_);
+  KINDLING_RETURN_IF_ERROR(v.Finish());
+  int64_t others = current_->reserved_total() - old->reserved_concurrency.value_or(0);
+  if (concurrency_limit_ - others - reserved < MinimumUnreserved()) {
+    return InvalidParameter("Specified ReservedConcurrentExecutions for function decreases "
+                            "account's UnreservedConcurrentExecution below its minimum value of [" +
+                            std::to_string(MinimumUnreserved()) + "].");
+  }
+  int64_t provisioned = 0;
+  for (const auto& [q, p] : old->provisioned) provisioned += p.requested;
+  if (provisioned > reserved) {
+    return InvalidParameter("Specified ReservedConcurrentExecutions for function is less than the "
+                            "function's provisioned concurrency (" + std::to_string(provisioned) +
+                            ").");
+  }
+  auto rec = std::make_shared<FunctionRecord>(*old);
+  rec->reserved_concurrency = reserved;
+  store::WriteBatch batch;
+  batch.PutFunction(name, rec->MetaToStoredJson());
+  KINDLING_RETURN_IF_ERROR(Save(name, rec, batch));
+  return reserved;
+}
+
+Result<std::optional<int64_t>> FunctionService::GetFunctionConcurrency(
+    const std::string& name) const {
+  KINDLING_ASSIGN_OR_RETURN(auto rec, FindRecord(name));
+  return rec->reserved_concurrency;
+}
+
+Status FunctionService::DeleteFunctionConcurrency(const std::string& name) {
+  KINDLING_ASSIGN_OR_RETURN(auto old, FindRecord(name));
+  auto rec = std::make_shared<FunctionRecord>(*old);
+  rec->reserved_concurrency.reset();
+  store::WriteBatch batch;
+  batch.PutFunction(name, rec->MetaToStoredJson());
+  return Save(name, rec, batch);
+}
+
+Result<ProvisionedConfig> FunctionService::PutProvisionedConcurrency(const std::string& name,
+                                                                     const std::string& qualifier,
+                                                                     int64_t requested) {
+  KINDLING_ASSIGN_OR_RETURN(auto old, FindRecord(name));
+  Validator v;
+  v.Range("provisionedConcurrentExecutions", requested, 1, concurrency_limit_);
+  KINDLING_RETURN_IF_ERROR(v.Finish());
+  if (qualifier == kLatest) {
+    return InvalidParameter("Provisioned Concurrency Configs cannot be applied to unpublished "
+                            "function versions.");
+  }
+  if (!old->ProvisionedTarget(qualifier)) return FunctionNotFound(account_, name, qualifier);
+  int64_t others = 0;
+  for (const auto& [q, p] : old->provisioned) {
+    if (q != qualifier) others += p.requested;
+  }
+  int64_t room = old->reserved_concurrency
+                     ? *old->reserved_concurrency
+                     : concurrency_limit_ - current_->reserved_total() - MinimumUnreserved();
+  if (others + requested > room) {
+    return InvalidParameter(old->reserved_concurrency
+                                ? "Requested Provisioned Concurrency should not be greater than "
+                                  "the reservedConcurrentExecution for function"
+                                : "Requested Provisioned Concurrency exceeds the account's "
+                                  "unreserved concurrency (" + std::to_string(room) + " available)");
+  }
+  auto rec = std::make_shared<FunctionRecord>(*old);
+  ProvisionedConfig pc{requested, FormatLambdaTimestamp(clock_->WallMillis())};
+  rec->provisioned[qualifier] = pc;
+  store::WriteBatch batch;
+  batch.PutFunction(name, rec->MetaToStoredJson());
+  KINDLING_RETURN_IF_ERROR(Save(name, rec, batch));
+  return pc;
+}
+
+Result<ProvisionedConfig> FunctionService::GetProvisionedConcurrency(
+    const std::string& name, const std::string& qualifier) const {
+  KINDLING_ASSIGN_OR_RETURN(auto rec, FindRecord(name));
+  auto it = rec->provisioned.find(qualifier);
+  if (it == rec->provisioned.end()) return ProvisionedConfigNotFound();
+  return it->second;
+}
+
+Status FunctionService::DeleteProvisionedConcurrency(const std::string& name,
+                                                     const std::string& qualifier) {
+  KINDLING_ASSIGN_OR_RETURN(auto old, FindRecord(name));
+  if (!old->provisioned.count(qualifier)) return ProvisionedConfigNotFound();
+  auto rec = std::make_shared<FunctionRecord>(*old);
+  rec->provisioned.erase(qualifier);
+  store::WriteBatch batch;
+  batch.PutFunction(name, rec->MetaToStoredJson());
+  return Save(name, rec, batch);
 }
 
 AccountUsage FunctionService::Usage() const {

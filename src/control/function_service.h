@@ -54,6 +54,11 @@ class FunctionService {
                   store::CodeStore* code, Published<Registry>* registry, const Clock* clock);
 
   void SetListener(RegistryListener* listener) { listener_ = listener; }
+  // The account's limit on concurrent executions (GetAccountSettings, reservations).
+  void SetConcurrencyLimit(int64_t limit) { concurrency_limit_ = limit; }
+  int64_t concurrency_limit() const { return concurrency_limit_; }
+  // What reservations must leave to the functions without one (Lambda: 100).
+  int64_t MinimumUnreserved() const { return std::min<int64_t>(100, concurrency_limit_); }
 
   // Loads every function from the state store and publishes the first registry.
   Status Load();
@@ -97,6 +102,19 @@ class FunctionService {
 
   AccountUsage Usage() const;
 
+  // Reserved concurrency (unqualified functions only). 0 disables the function.
+  Result<int64_t> PutFunctionConcurrency(const std::string& name, int64_t reserved);
+  Result<std::optional<int64_t>> GetFunctionConcurrency(const std::string& name) const;
+  Status DeleteFunctionConcurrency(const std::string& name);
+
+  // Provisioned concurrency on a published version or an alias.
+  Result<ProvisionedConfig> PutProvisionedConcurrency(const std::string& name,
+                                                      const std::string& qualifier,
+                                                      int64_t requested);
+  Result<ProvisionedConfig> GetProvisionedConcurrency(const std::string& name,
+                                                      const std::string& qualifier) const;
+  Status DeleteProvisionedConcurrency(const std::string& name, const std::string& qualifier);
+
  private:
   using RecordPtr = std::shared_ptr<const FunctionRecord>;
 
@@ -127,6 +145,10 @@ class FunctionService {
   const Clock* clock_;
   RegistryListener* listener_ = nullptr;
   std::shared_ptr<const Registry> current_;
+  int64_t concurrency_limit_ = 1000;
 };
+
+// "No Provisioned Concurrency Config found for this function" (404).
+Status ProvisionedConfigNotFound();
 
 }  // namespace kindling::control

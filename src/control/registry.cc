@@ -46,6 +46,12 @@ Result<AliasConfig> AliasConfig::FromStoredJson(const std::string& text) {
 std::string FunctionRecord::MetaToStoredJson() const {
   json::object o;
   o["last_version"] = last_version;
+  if (reserved_concurrency) o["reserved_concurrency"] = *reserved_concurrency;
+  json::object prov;
+  for (const auto& [q, p] : provisioned) {
+    prov[q] = json::object{{"requested", p.requested}, {"last_modified", p.last_modified}};
+  }
+  if (!prov.empty()) o["provisioned"] = std::move(prov);
   json::object t;
   for (const auto& [k, v] : tags) t[k] = v;
   o["tags"] = std::move(t);
@@ -58,6 +64,21 @@ Status FunctionRecord::MetaFromStoredJson(const std::string& text) {
   if (ec || !v.is_object()) return Internal("corrupt stored function metadata");
   const auto& o = v.as_object();
   if (auto* p = o.if_contains("last_version"); p && p->is_int64()) last_version = p->as_int64();
+  if (auto* p = o.if_contains("reserved_concurrency"); p && p->is_int64()) {
+    reserved_concurrency = p->as_int64();
+  }
+  if (auto* p = o.if_contains("provisioned"); p && p->is_object()) {
+    for (const auto& kv : p->as_object()) {
+      if (!kv.value().is_object()) continue;
+      const auto& c = kv.value().as_object();
+      ProvisionedConfig pc;
+      if (auto* r = c.if_contains("requested"); r && r->is_int64()) pc.requested = r->as_int64();
+      if (auto* m = c.if_contains("last_modified"); m && m->is_string()) {
+        pc.last_modified = std::string(m->as_string());
+      }
+      provisioned[std::string(kv.key())] = pc;
+    }
+  }
   if (auto* t = o.if_contains("tags"); t && t->is_object()) {
     for (const auto& kv : t->as_object()) {
       if (kv.value().is_string()) tags[std::string(kv.key())] = std::string(kv.value().as_string());
@@ -70,6 +91,21 @@ Status FunctionNotFound(const Account& account, const std::string& name,
                         const std::optional<std::string>& qualifier) {
   return NotFound("Function not found: " + (qualifier ? QualifiedArn(account, name, *qualifier)
                                                       : FunctionArn(account, name)));
+}
+
+std::shared_ptr<const FunctionConfig> FunctionRecord::ProvisionedTarget(
+    const std::string& qualifier) const {
+  std::string version = qualifier;
+  if (auto a = aliases.find(qualifier); a != aliases.end()) version = a->second.function_version;
+  auto n = ParseInt(version);
+  if (!n) return nullptr;
+  auto v = versions.find(*n);
+  return v == versions.end() ? nullptr : v->second;
+}
+
+Registry::Registry(std::map<std::string, std::shared_ptr<const FunctionRecord>> functions)
+    : functions_(std::move(functions)) {
+  for (const auto& [name, rec] : functions_) reserved_total_ += rec->reserved_concurrency.value_or(0);
 }
 
 std::shared_ptr<const FunctionRecord> Registry::Find(const std::string& name) const {

@@ -29,16 +29,28 @@ struct AliasConfig {
   static Result<AliasConfig> FromStoredJson(const std::string& json);
 };
 
+// A provisioned-concurrency configuration on a version or alias.
+struct ProvisionedConfig {
+  int64_t requested = 0;
+  std::string last_modified;  // Lambda timestamp
+};
+
 struct FunctionRecord {
   std::shared_ptr<const FunctionConfig> latest;
   std::map<int64_t, std::shared_ptr<const FunctionConfig>> versions;
   std::map<std::string, AliasConfig> aliases;
   std::map<std::string, std::string> tags;
   int64_t last_version = 0;  // highest number ever published; numbers are never reused
+  std::optional<int64_t> reserved_concurrency;          // PutFunctionConcurrency
+  std::map<std::string, ProvisionedConfig> provisioned;  // by qualifier (version or alias)
 
   const std::string& name() const { return latest->name; }
 
-  // Function-level metadata (tags, last_version) for the state store.
+  // The version a provisioned-concurrency qualifier designates (an alias's primary version), or
+  // null if it no longer exists.
+  std::shared_ptr<const FunctionConfig> ProvisionedTarget(const std::string& qualifier) const;
+
+  // Function-level metadata (tags, last_version, concurrency) for the state store.
   std::string MetaToStoredJson() const;
   Status MetaFromStoredJson(const std::string& json);
 };
@@ -54,8 +66,7 @@ struct Resolved {
 class Registry {
  public:
   Registry() = default;
-  explicit Registry(std::map<std::string, std::shared_ptr<const FunctionRecord>> functions)
-      : functions_(std::move(functions)) {}
+  explicit Registry(std::map<std::string, std::shared_ptr<const FunctionRecord>> functions);
 
   std::shared_ptr<const FunctionRecord> Find(const std::string& name) const;
 
@@ -66,9 +77,12 @@ class Registry {
   const std::map<std::string, std::shared_ptr<const FunctionRecord>>& functions() const {
     return functions_;
   }
+  // Sum of every function's reserved concurrency.
+  int64_t reserved_total() const { return reserved_total_; }
 
  private:
   std::map<std::string, std::shared_ptr<const FunctionRecord>> functions_;
+  int64_t reserved_total_ = 0;
 };
 
 // "Function not found: arn:...[:qualifier]"

@@ -12,6 +12,7 @@
 
 #include "control/function_service.h"
 #include "control/registry.h"
+#include "runtime/function_state.h"
 #include "runtime/invocation.h"
 #include "runtime/pool.h"
 #include "runtime/runtime_context.h"
@@ -19,10 +20,13 @@
 
 namespace kindling::runtime {
 
-// Pools keyed by the FunctionConfig object they serve.
+// Pools keyed by the FunctionConfig object they serve, and per-function state.
 struct PoolTable {
   std::unordered_map<const control::FunctionConfig*, std::shared_ptr<Pool>> pools;
+  std::unordered_map<std::string, std::shared_ptr<FunctionState>> functions;
+  int64_t reserved_total = 0;  // concurrency reserved by functions (the rest is shared)
 };
+
 
 class Dispatcher : public control::RegistryListener {
  public:
@@ -31,8 +35,14 @@ class Dispatcher : public control::RegistryListener {
   // Invokes the version `resolved` names. `done` runs exactly once, on some loop thread.
   void Invoke(const control::Resolved& resolved, InvokeRequest request, InvokeCallback done);
 
-  // control::RegistryListener: creates pools for new versions, retires replaced ones.
+  // control::RegistryListener: creates pools for new versions, retires replaced ones, and sets
+  // each version's provisioned concurrency.
   void OnRegistryChange(const control::Registry& next) override;
+
+  // The runtime's view of the provisioned concurrency of `config`.
+  ProvisionedStatus GetProvisionedStatus(const control::FunctionConfig* config) const;
+  // Prometheus text exposition of per-function and per-version metrics.
+  std::string RenderMetrics() const;
 
   // Kills environments idle longer than the configured idle timeout. Any thread.
   void ReapIdle();
@@ -51,6 +61,7 @@ class Dispatcher : public control::RegistryListener {
   std::shared_ptr<Pool> PoolFor(const control::FunctionConfig* config);
 
   RuntimeContext* ctx_;
+  std::atomic<int64_t> unreserved_in_flight_{0};  // executions of functions without a reservation
   Published<PoolTable> table_;
   std::shared_ptr<const PoolTable> current_;  // control thread only
 };

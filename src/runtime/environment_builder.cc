@@ -23,7 +23,8 @@ std::string EnvironmentBuilder::LogStreamName(const control::FunctionConfig& con
 
 Result<sandbox::SpawnSpec> EnvironmentBuilder::Build(const control::FunctionConfig& config,
                                                      const std::string& code_dir,
-                                                     const std::string& instance_hex) const {
+                                                     const std::string& instance_hex,
+                                                     bool provisioned) const {
   KINDLING_ASSIGN_OR_RETURN(const control::RuntimeInfo* rt, runtimes_->Find(config.runtime));
   sandbox::SpawnSpec spec;
   spec.layers = layers_;
@@ -83,7 +84,7 @@ Result<sandbox::SpawnSpec> EnvironmentBuilder::Build(const control::FunctionConf
   set("AWS_LAMBDA_LOG_STREAM_NAME", LogStreamName(config, instance_hex, WallMillisNow()));
   set("AWS_REGION", account_.region);
   set("AWS_DEFAULT_REGION", account_.region);
-  set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+  set("AWS_LAMBDA_INITIALIZATION_TYPE", provisioned ? "provisioned-concurrency" : "on-demand");
   set("TZ", ":UTC");
   // Execution-role credentials. Until roles exist (the authentication issue), each environment
   // gets its own placeholder key: SDKs in the function can sign requests, kindling checks no

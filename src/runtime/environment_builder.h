@@ -43,7 +43,8 @@ class EnvironmentBuilder {
   // Errors: Runtime.InvalidEntrypoint-style failures (no bootstrap) as kInvalidParameter.
   Result<sandbox::SpawnSpec> Build(const control::FunctionConfig& config,
                                    const std::string& code_dir,
-                                   const std::string& instance_hex) const;
+                                   const std::string& instance_hex,
+                                   bool provisioned = false) const;
 
   // "2024/01/31/[$LATEST]<instance_hex>"
   static std::string LogStreamName(const control::FunctionConfig& config,

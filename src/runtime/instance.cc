@@ -77,7 +77,8 @@ std::string Seconds2(int seconds) {
 
 }  // namespace
 
-Instance::Instance(std::shared_ptr<Pool> pool, RuntimeContext* ctx, int loop_index)
+Instance::Instance(std::shared_ptr<Pool> pool, RuntimeContext* ctx, int loop_index,
+                   bool provisioned)
     : pool_(std::move(pool)),
       ctx_(ctx),
       loop_index_(loop_index),
@@ -89,7 +90,8 @@ Instance::Instance(std::shared_ptr<Pool> pool, RuntimeContext* ctx, int loop_ind
       deadline_(loop_),
       log_(ctx->logs, pool_->config().name,
            EnvironmentBuilder::LogStreamName(pool_->config(), hex_, WallMillisNow()),
-           ctx->options.log_cap_bytes) {}
+           ctx->options.log_cap_bytes),
+      provisioned_(provisioned) {}
 
 Instance::~Instance() = default;
 
@@ -112,7 +114,8 @@ void Instance::Start(std::unique_ptr<PendingInvoke> first) {
   status_pipe_.assign(stp[0]);
   UniqueFd log_w(logp[1]), status_w(stp[1]);
 
-  auto spec = ctx_->builder->Build(config, ctx_->code_dir(config.code.sha256_hex), hex_);
+  auto spec = ctx_->builder->Build(config, ctx_->code_dir(config.code.sha256_hex), hex_,
+                                   provisioned_);
   if (!spec.ok()) {
     // A package the runtime cannot start (no bootstrap): a function error, as Lambda reports it.
     if (current_) {
@@ -256,6 +259,11 @@ void Instance::HandleNext(http::ResponseSink sink) {
     initialized_ = true;
     init_ms_ = static_cast<double>(MonoNanosNow() - spawn_ns_) / 1e6;
     deadline_.cancel();
+    auto& metrics = pool_->state()->metrics;
+    metrics.init_count.fetch_add(1, std::memory_order_relaxed);
+    metrics.init_us_total.fetch_add(static_cast<uint64_t>(*init_ms_ * 1000),
+                                    std::memory_order_relaxed);
+    if (provisioned_) pool_->OnProvisionedInit(this, true);
     // Init ran unthrottled, as on Lambda; from now on CPU is proportional to memory.
     if (ctx_->builder->layers() & sandbox::kCgroupLimits) {
       Status quota = ctx_->launcher->cgroups().SetCpuQuota(
@@ -263,6 +271,9 @@ void Instance::HandleNext(http::ResponseSink sink) {
       if (!quota.ok()) spdlog::warn("{}", quota.message());
     }
     if (!current_) {
+      // Initialised ahead of demand (provisioned): no invocation waited for it, so no REPORT
+      // line will carry an Init Duration.
+      init_ms_.reset();
       BecomeIdle();
     } else {
       state_ = State::kBusy;
@@ -387,6 +398,11 @@ void Instance::Complete(Outcome outcome, std::string body, std::string error_typ
   }
   observe::ReportFields f;
   f.duration_ms = started_ns_ ? static_cast<double>(MonoNanosNow() - started_ns_) / 1e6 : 0.0;
+  auto& metrics = pool_->state()->metrics;
+  metrics.completed.fetch_add(1, std::memory_order_relaxed);
+  metrics.duration_us_total.fetch_add(static_cast<uint64_t>(f.duration_ms * 1000),
+                                      std::memory_order_relaxed);
+  if (outcome == Outcome::kTimeout) metrics.timeouts.fetch_add(1, std::memory_order_relaxed);
   f.memory_size_mb = config.memory_mb;
   f.max_memory_used_mb = (stats_.PeakMemoryBytes() + (1 << 19)) >> 20;
   f.init_duration_ms = init_ms_;

@@ -38,7 +38,9 @@ class Instance : public http::Handler, public std::enable_shared_from_this<Insta
  public:
   enum class State { kStarting, kInitializing, kIdle, kBusy, kDead };
 
-  Instance(std::shared_ptr<Pool> pool, RuntimeContext* ctx, int loop_index);
+  // `provisioned`: created ahead of demand for provisioned concurrency (initialised without an
+  // invocation, never reaped).
+  Instance(std::shared_ptr<Pool> pool, RuntimeContext* ctx, int loop_index, bool provisioned);
   ~Instance() override;
 
   // Creates the environment; `first` is served once the runtime is ready (cold start).
@@ -104,6 +106,7 @@ class Instance : public http::Handler, public std::enable_shared_from_this<Insta
   std::optional<double> init_ms_;  // reported on the first invocation's REPORT line
   bool init_failed_ = false;
   bool kill_requested_ = false;    // Kill() arrived before the spawn finished
+  const bool provisioned_;
 };
 
 }  // namespace kindling::runtime

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "control/function_config.h"
+#include "runtime/function_state.h"
 #include "runtime/invocation.h"
 
 namespace kindling::runtime {
@@ -25,11 +26,21 @@ struct PoolStats {
   int idle = 0;
 };
 
+// Provisioned concurrency of one version as the runtime sees it.
+struct ProvisionedStatus {
+  int64_t requested = 0;
+  int64_t allocated = 0;  // initialised environments kept for it
+  bool failed = false;
+  std::string reason;
+};
+
 class Pool : public std::enable_shared_from_this<Pool> {
  public:
-  Pool(std::shared_ptr<const control::FunctionConfig> config, RuntimeContext* ctx);
+  Pool(std::shared_ptr<const control::FunctionConfig> config, std::shared_ptr<FunctionState> state,
+       RuntimeContext* ctx);
 
   const control::FunctionConfig& config() const { return *config_; }
+  const std::shared_ptr<FunctionState>& state() const { return state_; }
 
   // Runs `invoke` on an idle environment or a new one. `loop_index` is the caller's loop (-1 when
   // the caller is not on a loop).
@@ -49,6 +60,13 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // Kills every environment (shutdown).
   void KillAll();
 
+  // Provisioned concurrency: keep `count` environments initialised (created now, replaced when
+  // they die, never reaped). Environments beyond a lowered count become ordinary ones.
+  void SetProvisioned(int64_t count);
+  ProvisionedStatus Provisioned();
+  // From a provisioned instance when its runtime finished init (true) or died before (false).
+  void OnProvisionedInit(Instance* instance, bool ok);
+
   PoolStats Stats();
 
  private:
@@ -59,12 +77,20 @@ class Pool : public std::enable_shared_from_this<Pool> {
   static void PostKill(const std::shared_ptr<Instance>& instance, RuntimeContext* ctx,
                        const char* reason);
 
+  // Creates `n` provisioned instances (call without mu_).
+  void StartProvisioned(int64_t n);
+
   std::shared_ptr<const control::FunctionConfig> config_;
+  std::shared_ptr<FunctionState> state_;
   RuntimeContext* ctx_;
   std::mutex mu_;
   std::vector<IdleEntry> idle_;                                            // guarded by mu_
   std::unordered_map<Instance*, std::shared_ptr<Instance>> instances_;     // guarded by mu_
   bool retired_ = false;                                                   // guarded by mu_
+  int64_t provisioned_target_ = 0;                                         // guarded by mu_
+  std::unordered_map<Instance*, bool> provisioned_;  // -> initialised;       guarded by mu_
+  int provisioned_failures_ = 0;  // consecutive inits that failed;          guarded by mu_
+  std::string provisioned_error_;                                          // guarded by mu_
 };
 
 }  // namespace kindling::runtime

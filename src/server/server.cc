@@ -182,6 +182,7 @@ int RunServer(const ServerOptions& options) {
   control::FunctionService functions(options.account, &catalog, state->get(), code_store,
                                      &registry, &SystemClock::Get());
   functions.SetListener(&dispatcher);
+  functions.SetConcurrencyLimit(options.max_concurrency);
   if (Status s = functions.Load(); !s.ok()) return Fail("loading functions: " + s.message());
   if (auto gc = functions.CollectGarbage(); !gc.ok()) {
     spdlog::warn("code store garbage collection failed: {}", gc.status().message());

@@ -82,7 +82,7 @@ class Server:
 
 def lambda_client(endpoint, read_timeout=120):
     cfg = botocore.config.Config(read_timeout=read_timeout, connect_timeout=5,
-                                 retries={"max_attempts": 1, "mode": "standard"})
+                                 retries={"total_max_attempts": 1, "mode": "standard"})
     return boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test", config=cfg)
 

@@ -33,6 +33,7 @@ def echo(event, context):
         "credentials": all(os.environ.get(k) for k in
                            ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")),
         "region": os.environ.get("AWS_REGION"),
+        "init_type": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"),
     }
 
 
